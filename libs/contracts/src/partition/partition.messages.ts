@@ -1,0 +1,162 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import {
+  MAX_PARTITIONS,
+  MAX_REPLICATION_FACTOR,
+  TOKEN_PATTERN,
+  TOKEN_RULE,
+} from '../common/identifiers';
+import { type ReplicaRole, REPLICA_ROLES } from '../common/states';
+
+/** Leader-and-ISR state of one partition, as consensus commits it. */
+export interface PartitionStateV1 {
+  resource: string;
+  partition: number;
+  /** Target replicas, preferred leader first. */
+  replicas: string[];
+  leader: string | null;
+  /** Leader epoch: grows at every leadership grant, never reused. Decimal string (bigint). */
+  leaderEpoch: string;
+  isr: string[];
+  /** Partition epoch: grows at every change of the row; the compare-and-set version. */
+  partitionEpoch: string;
+}
+
+/** `consensus.partition.initialize`: first leaders for a new resource (epoch 1, ISR = replicas). */
+export class InitializePartitionsRequestV1 {
+  @Matches(TOKEN_PATTERN, { message: `resource must be ${TOKEN_RULE}` })
+  resource!: string;
+
+  /** replicas[p] = replica list of partition p, preferred leader first. */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_PARTITIONS)
+  @IsArray({ each: true })
+  @ArrayMinSize(1, { each: true })
+  @ArrayMaxSize(MAX_REPLICATION_FACTOR, { each: true })
+  @Matches(TOKEN_PATTERN, { each: true, message: 'replica node ids must be tokens' })
+  replicas!: string[][];
+}
+
+export interface InitializePartitionsReplyV1 {
+  resource: string;
+  created: number;
+}
+
+/** `consensus.partition.delete`: drop a resource's partition state. */
+export class DeletePartitionsRequestV1 {
+  @Matches(TOKEN_PATTERN)
+  resource!: string;
+}
+
+export interface DeletePartitionsReplyV1 {
+  resource: string;
+  deleted: number;
+}
+
+/** `consensus.partition.failover`: a node is dead; elect new leaders where it led. */
+export class FailoverNodeRequestV1 {
+  @Matches(TOKEN_PATTERN)
+  nodeId!: string;
+
+  /** Also drop the node from every ISR it is in (it cannot acknowledge writes). */
+  @IsOptional()
+  @IsBoolean()
+  shrinkIsr?: boolean;
+}
+
+export interface FailoverNodeReplyV1 {
+  nodeId: string;
+  elected: number;
+  offline: number;
+  /** Partition epochs committed in the batch. */
+  changed: number;
+}
+
+/** `consensus.partition.query`: read committed partition state. */
+export class QueryPartitionsRequestV1 {
+  @IsOptional()
+  @Matches(TOKEN_PATTERN)
+  resource?: string;
+}
+
+export interface QueryPartitionsReplyV1 {
+  partitions: PartitionStateV1[];
+}
+
+/** `consensus.node.roles.<nodeId>`: the roles a node should hold now. */
+export class NodeRolesRequestV1 {
+  @Matches(TOKEN_PATTERN)
+  nodeId!: string;
+}
+
+export interface NodeRolesReplyV1 {
+  assignments: RoleAssignmentV1[];
+}
+
+/** One role a node must take for one partition, fenced by the leader epoch. */
+export class RoleAssignmentV1 {
+  @Matches(TOKEN_PATTERN)
+  resource!: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PARTITIONS - 1)
+  partition!: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PARTITIONS)
+  partitionCount!: number;
+
+  @IsIn(REPLICA_ROLES as unknown as string[])
+  role!: ReplicaRole;
+
+  @IsOptional()
+  @Matches(TOKEN_PATTERN)
+  leader!: string | null;
+
+  /** Decimal string: epochs are bigint. */
+  @Matches(/^[0-9]{1,19}$/)
+  leaderEpoch!: string;
+
+  @IsArray()
+  @ArrayMaxSize(MAX_REPLICATION_FACTOR)
+  @Matches(TOKEN_PATTERN, { each: true })
+  isr!: string[];
+
+  @IsArray()
+  @ArrayMaxSize(MAX_REPLICATION_FACTOR)
+  @Matches(TOKEN_PATTERN, { each: true })
+  replicas!: string[];
+}
+
+/** `node.<nodeId>.role.assign`: consensus → node. */
+export class AssignRolesCommandV1 {
+  @Matches(TOKEN_PATTERN)
+  nodeId!: string;
+
+  @IsArray()
+  @ArrayMaxSize(MAX_PARTITIONS)
+  @ValidateNested({ each: true })
+  @Type(() => RoleAssignmentV1)
+  assignments!: RoleAssignmentV1[];
+}
+
+export interface AssignRolesReplyV1 {
+  accepted: number;
+  /** Assignments refused because the node has seen a higher epoch. */
+  rejected: { resource: string; partition: number; highestEpoch: string }[];
+}

@@ -1,0 +1,268 @@
+import fc from 'fast-check';
+import {
+  DEFAULT_LIVENESS_THRESHOLDS,
+  type LivenessTransition,
+  NodeLivenessTracker,
+} from './node-liveness-tracker';
+
+const INTERVAL = 200;
+const TICK = 50; // how often the health service is expected to call evaluate
+
+/**
+ * Fake-time cluster: each node heartbeats at its own scheduled times, and the monitor evaluates
+ * every TICK ms. Returns every transition in order.
+ */
+function simulate(
+  sut: NodeLivenessTracker,
+  heartbeats: Record<string, number[]>,
+  untilMs: number,
+  onTick?: (nowMs: number) => void,
+): LivenessTransition[] {
+  const arrivals = Object.entries(heartbeats)
+    .flatMap(([nodeId, times]) => times.map((at) => ({ nodeId, at })))
+    .sort((a, b) => a.at - b.at);
+  const transitions: LivenessTransition[] = [];
+  let next = 0;
+  for (let now = 0; now <= untilMs; now += TICK) {
+    while (next < arrivals.length && arrivals[next].at <= now) {
+      sut.heartbeat(arrivals[next].nodeId, arrivals[next].at);
+      next++;
+    }
+    onTick?.(now);
+    transitions.push(...sut.evaluate(now));
+  }
+  return transitions;
+}
+
+/** Heartbeat times every INTERVAL ms with the given jitters, from `startMs` until `endMs` (exclusive). */
+function schedule(startMs: number, endMs: number, jitters: number[] = []): number[] {
+  const times: number[] = [];
+  for (let i = 0, t = startMs; t < endMs; i++, t += INTERVAL) {
+    times.push(t + (jitters.length > 0 ? jitters[i % jitters.length] : 0));
+  }
+  return times;
+}
+
+const firstDeath = (transitions: LivenessTransition[], nodeId: string) =>
+  transitions.find((t) => t.nodeId === nodeId && t.to === 'DEAD');
+
+describe(NodeLivenessTracker.name, () => {
+  it('reports a newly heard-of node as ALIVE with no previous state', () => {
+    const sut = new NodeLivenessTracker();
+    sut.heartbeat('kv-1', 0);
+
+    expect(sut.evaluate(10)).toEqual([
+      { nodeId: 'kv-1', from: null, to: 'ALIVE', phi: expect.any(Number), atMs: 10 },
+    ]);
+    expect(sut.evaluate(20)).toEqual([]);
+    expect(sut.state('kv-1')).toBe('ALIVE');
+  });
+
+  it('walks a silent node ALIVE → SUSPECT → DEAD', () => {
+    const sut = new NodeLivenessTracker();
+    const transitions = simulate(sut, { 'kv-1': schedule(0, 10_000) }, 12_000);
+
+    expect(transitions.map(({ from, to }) => [from, to])).toEqual([
+      [null, 'ALIVE'],
+      ['ALIVE', 'SUSPECT'],
+      ['SUSPECT', 'DEAD'],
+    ]);
+  });
+
+  it('declares a node DEAD when it is silent for 5 intervals', () => {
+    const sut = new NodeLivenessTracker();
+    const lastBeat = 9_800;
+    const transitions = simulate(
+      sut,
+      { 'kv-1': schedule(0, lastBeat + 1) },
+      lastBeat + 5 * INTERVAL,
+    );
+
+    expect(firstDeath(transitions, 'kv-1')?.atMs).toBeLessThanOrEqual(lastBeat + 5 * INTERVAL);
+  });
+
+  it('brings a SUSPECT node back to ALIVE when its heartbeats resume', () => {
+    const sut = new NodeLivenessTracker();
+    const beats = [...schedule(0, 5_000), 5_700, ...schedule(5_900, 8_000)]; // one 900 ms hiccup
+
+    const transitions = simulate(sut, { 'kv-1': beats }, 8_000);
+
+    expect(transitions.map(({ from, to }) => [from, to])).toEqual([
+      [null, 'ALIVE'],
+      ['ALIVE', 'SUSPECT'],
+      ['SUSPECT', 'ALIVE'],
+    ]);
+  });
+
+  it('holds SUSPECT until phi drops below alivePhi (hysteresis)', () => {
+    const sut = new NodeLivenessTracker({ alivePhi: 0.5 });
+    simulate(sut, { 'kv-1': schedule(0, 2_001) }, 2_000);
+    expect(sut.evaluate(2_800)).toEqual([
+      expect.objectContaining({ from: 'ALIVE', to: 'SUSPECT' }),
+    ]);
+
+    sut.heartbeat('kv-1', 2_900);
+    const between = sut.phi('kv-1', 3_600);
+    expect(between).toBeGreaterThan(0.5);
+    expect(between).toBeLessThan(3);
+    expect(sut.evaluate(3_600)).toEqual([]); // below suspectPhi is not enough to be ALIVE again
+
+    sut.heartbeat('kv-1', 3_700);
+    expect(sut.evaluate(3_700)).toEqual([
+      expect.objectContaining({ from: 'SUSPECT', to: 'ALIVE' }),
+    ]);
+  });
+
+  it('revives a DEAD node only after reviveHeartbeats heartbeats, with a fresh history', () => {
+    const sut = new NodeLivenessTracker();
+    simulate(sut, { 'kv-1': schedule(0, 2_000) }, 4_000);
+    expect(sut.state('kv-1')).toBe('DEAD');
+
+    sut.heartbeat('kv-1', 30_000);
+    sut.heartbeat('kv-1', 30_200);
+    expect(sut.evaluate(30_250)).toEqual([]);
+    sut.heartbeat('kv-1', 30_400);
+
+    expect(sut.evaluate(30_450)).toEqual([expect.objectContaining({ from: 'DEAD', to: 'ALIVE' })]);
+    // The 26 s outage was not sampled: the window holds the bootstrap pair and two real intervals.
+    expect(sut.detector.stats('kv-1')).toMatchObject({ samples: 4, meanMs: 200 });
+  });
+
+  it('restarts the revival streak when a returning node falls silent again', () => {
+    const sut = new NodeLivenessTracker();
+    sut.track('kv-1', 0, 'DEAD');
+    sut.heartbeat('kv-1', 1_000);
+    sut.heartbeat('kv-1', 1_200);
+    expect(sut.evaluate(5_000)).toEqual([]); // silent again before the third heartbeat
+
+    sut.heartbeat('kv-1', 6_000);
+    expect(sut.evaluate(6_050)).toEqual([]);
+    sut.heartbeat('kv-1', 6_200);
+    sut.heartbeat('kv-1', 6_400);
+    expect(sut.evaluate(6_450)).toEqual([expect.objectContaining({ from: 'DEAD', to: 'ALIVE' })]);
+  });
+
+  it('tracks persisted nodes without reporting them, giving ALIVE ones a grace period', () => {
+    const sut = new NodeLivenessTracker();
+    sut.track('kv-1', 0, 'ALIVE');
+    sut.track('kv-2', 0, 'DEAD');
+
+    expect(sut.evaluate(100)).toEqual([]);
+    expect(sut.evaluate(2_000)).toEqual([
+      expect.objectContaining({ nodeId: 'kv-1', from: 'ALIVE', to: 'DEAD' }),
+    ]);
+    expect(sut.state('kv-2')).toBe('DEAD');
+  });
+
+  it('reports nothing for a removed node', () => {
+    const sut = new NodeLivenessTracker();
+    sut.heartbeat('kv-1', 0);
+    sut.evaluate(0);
+    sut.remove('kv-1');
+
+    expect(sut.evaluate(10_000)).toEqual([]);
+    expect(sut.state('kv-1')).toBeUndefined();
+    expect(sut.snapshot(10_000)).toEqual([]);
+  });
+
+  it('refuses thresholds that are out of order', () => {
+    expect(() => new NodeLivenessTracker({ suspectPhi: 8, deadPhi: 3 })).toThrow(RangeError);
+    expect(() => new NodeLivenessTracker({ alivePhi: 5, suspectPhi: 3 })).toThrow(RangeError);
+    expect(() => new NodeLivenessTracker({ reviveHeartbeats: 0 })).toThrow(RangeError);
+  });
+
+  it('keeps the documented default thresholds', () => {
+    expect(DEFAULT_LIVENESS_THRESHOLDS).toEqual({
+      suspectPhi: 3,
+      deadPhi: 8,
+      alivePhi: 1,
+      reviveHeartbeats: 3,
+    });
+  });
+
+  it('does not suspect anyone when its own event loop stalls, if the stall is compensated', () => {
+    const sut = new NodeLivenessTracker();
+    const beats = { 'kv-1': schedule(0, 10_000), 'kv-2': schedule(37, 10_000) };
+    // Between 4 s and 6 s the monitor is frozen: no heartbeat is read and no tick runs. When it
+    // wakes, its first tick sees the lag (as a timer-drift probe would) before the queued I/O.
+    const arrivals = Object.entries(beats).flatMap(([nodeId, ts]) =>
+      ts.map((at) => ({ nodeId, at })),
+    );
+    arrivals.sort((a, b) => a.at - b.at);
+    const transitions: LivenessTransition[] = [];
+    let i = 0;
+    for (let now = 0; now <= 10_000; now += TICK) {
+      if (now > 4_000 && now < 6_000) continue;
+      if (now === 6_000) sut.compensatePause(2_000 - TICK, now);
+      transitions.push(...sut.evaluate(now));
+      for (; i < arrivals.length && arrivals[i].at <= now; i++)
+        sut.heartbeat(arrivals[i].nodeId, now);
+    }
+
+    expect(transitions.filter((t) => t.from !== null)).toEqual([]);
+  });
+
+  describe('properties', () => {
+    it('a SIGKILLed node is DEAD within 1.5 s of the kill', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 2_000, max: 20_000 }),
+          fc.array(fc.integer({ min: -40, max: 40 }), { minLength: 1, maxLength: 50 }),
+          (killAt, jitters) => {
+            const sut = new NodeLivenessTracker();
+            const transitions = simulate(
+              sut,
+              { 'kv-1': schedule(0, killAt, jitters) },
+              killAt + 2_000,
+            );
+            const death = firstDeath(transitions, 'kv-1');
+
+            expect(death).toBeDefined();
+            expect(death!.atMs - killAt).toBeLessThanOrEqual(1_500);
+          },
+        ),
+        { numRuns: 50 },
+      );
+    });
+
+    it('nodes heartbeating on time (±150 ms jitter) are never suspected', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: -150, max: 150 }), { minLength: 1, maxLength: 100 }),
+          fc.array(fc.integer({ min: -150, max: 150 }), { minLength: 1, maxLength: 100 }),
+          (jittersA, jittersB) => {
+            const sut = new NodeLivenessTracker();
+            const transitions = simulate(
+              sut,
+              { 'kv-1': schedule(150, 20_000, jittersA), 'kv-2': schedule(150, 20_000, jittersB) },
+              20_000,
+            );
+
+            expect(transitions.map((t) => t.to)).toEqual(['ALIVE', 'ALIVE']);
+          },
+        ),
+        { numRuns: 50 },
+      );
+    });
+
+    it('transitions chain: each starts where the previous one for that node ended', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 1, maxLength: 60 }),
+          (gaps) => {
+            const sut = new NodeLivenessTracker();
+            let at = 0;
+            const beats = gaps.map((g) => (at += g));
+            const transitions = simulate(sut, { 'kv-1': beats }, at + 10_000);
+            const states = transitions.map((t) => t.to);
+
+            transitions.slice(1).forEach((t, i) => expect(t.from).toBe(states[i]));
+            transitions.forEach((t) => expect(t.from).not.toBe(t.to));
+            expect(states.at(-1)).toBe('DEAD');
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+  });
+});

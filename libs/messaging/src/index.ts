@@ -1,0 +1,4 @@
+export * from './nats-config';
+export * from './network-manager';
+export * from './outbox-relay';
+export * from './nest-transport';

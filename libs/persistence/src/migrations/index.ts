@@ -1,0 +1,14 @@
+import { InitCoordinator1764130000000 } from './1764130000000-init-coordinator';
+import { InitHealth1764130000001 } from './1764130000001-init-health';
+import { InitConsensus1764130000002 } from './1764130000002-init-consensus';
+import { InitReplication1764130000003 } from './1764130000003-init-replication';
+import { InitRecovery1764130000004 } from './1764130000004-init-recovery';
+
+/** Given as classes, not globs: works in webpack bundles and in jest alike. */
+export const ALL_MIGRATIONS = [
+  InitCoordinator1764130000000,
+  InitHealth1764130000001,
+  InitConsensus1764130000002,
+  InitReplication1764130000003,
+  InitRecovery1764130000004,
+];

@@ -1,0 +1,137 @@
+import { buildTopology, type ResourceTopology } from './domains';
+import { planLeaders } from './leaders';
+import { DEFAULT_THROTTLE, groupIntoWaves, migrationFor } from './migration-plan';
+import { planReplicas, type ReplicaLayout } from './replicas';
+import type { PartitionMigration, PlacementInput, PlacementResult, PlanOptions, ThrottleLimits } from './types';
+import { normalizeInput, type NormalInput, type NormalResource } from './validate';
+
+/** Everything the planner decided for one resource; `explainPlacement` reads it too. */
+export interface ResourcePlan {
+  resource: NormalResource;
+  topology: ResourceTopology;
+  layout: ReplicaLayout;
+  leaderCounts: Int32Array;
+  leaderQuota: Int32Array;
+  rows: string[][];
+}
+
+export interface FullPlan {
+  input: NormalInput;
+  resources: ResourcePlan[];
+  result: PlacementResult;
+}
+
+/**
+ * Computes the target assignment and the migration plan. Pure and deterministic: the same input
+ * gives the same output, whatever order nodes are listed in.
+ */
+export function planPlacement(input: PlacementInput, options: PlanOptions = {}): PlacementResult {
+  return planInDetail(input, options).result;
+}
+
+export function planInDetail(input: PlacementInput, options: PlanOptions = {}): FullPlan {
+  const normal = normalizeInput(input);
+  const throttle: ThrottleLimits = { ...DEFAULT_THROTTLE, ...options.throttle };
+  const globalCount = normal.nodes.length;
+  // Load from resources planned earlier, so ties in later resources favour lighter nodes.
+  const priorReplicas = new Float64Array(globalCount);
+  const priorLeaders = new Float64Array(globalCount);
+
+  const warnings: string[] = [];
+  const assignment: Record<string, string[][]> = {};
+  const migrations: PartitionMigration[] = [];
+  const plans: ResourcePlan[] = [];
+  let moves = 0;
+  let leaderMoves = 0;
+  let createdPartitions = 0;
+
+  for (const name of Object.keys(normal.current)) {
+    if (!normal.resources.some((r) => r.name === name)) {
+      warnings.push(`current lists resource '${name}' that is not in resources; ignored`);
+    }
+  }
+
+  for (const resource of normal.resources) {
+    const { name, partitions, replicationFactor: rf } = resource;
+    const topology = buildTopology(normal.nodes, resource);
+    warnings.push(...topology.warnings);
+    const current = normal.current[name];
+    if (current !== undefined && current.length > partitions) {
+      warnings.push(
+        `resource '${name}': current has ${current.length} partitions, only the first ${partitions} are kept`,
+      );
+    }
+
+    const local = (prior: Float64Array): Float64Array =>
+      Float64Array.from(topology.nodes, (node) => prior[node.index]!);
+    const layout = planReplicas(topology, partitions, rf, current, normal.nodeIndex, local(priorReplicas));
+    if (layout.unbalanced > 0) {
+      warnings.push(
+        `resource '${name}': ${layout.unbalanced} replica(s) sit above their node's fair share because the placement rules left no other room`,
+      );
+    }
+
+    const currentLeader = new Int32Array(partitions).fill(-1);
+    if (current !== undefined) {
+      for (let p = 0; p < Math.min(partitions, current.length); p++) {
+        const id = current[p]![0];
+        const global = id === undefined ? undefined : normal.nodeIndex.get(id);
+        if (global !== undefined) currentLeader[p] = topology.localOf[global]!;
+      }
+    }
+    const leaders = planLeaders(
+      layout.slots,
+      rf,
+      partitions,
+      layout.counts,
+      currentLeader,
+      local(priorLeaders),
+    );
+
+    const ids = topology.nodes.map((node) => node.id);
+    const rows: string[][] = new Array<string[]>(partitions);
+    for (let p = 0; p < partitions; p++) {
+      const base = p * rf;
+      const lead = leaders.leaderOffset[p]!;
+      const row = [ids[layout.slots[base + lead]!]!];
+      for (let k = 0; k < rf; k++) if (k !== lead) row.push(ids[layout.slots[base + k]!]!);
+      rows[p] = row;
+
+      const before = current?.[p];
+      if (before === undefined || before.length === 0) {
+        createdPartitions++;
+        moves += rf;
+        continue;
+      }
+      const migration = migrationFor(name, p, before, row);
+      if (migration === undefined) continue;
+      moves += migration.added.length;
+      if (migration.leaderChanged) leaderMoves++;
+      migrations.push(migration);
+    }
+    assignment[name] = rows;
+
+    topology.nodes.forEach((node, i) => {
+      priorReplicas[node.index]! += layout.counts[i]!;
+      priorLeaders[node.index]! += leaders.leaderCounts[i]!;
+    });
+    plans.push({
+      resource,
+      topology,
+      layout,
+      leaderCounts: leaders.leaderCounts,
+      leaderQuota: leaders.leaderQuota,
+      rows,
+    });
+  }
+
+  const waves = groupIntoWaves(migrations, throttle);
+  const result: PlacementResult = {
+    assignment,
+    moves,
+    leaderMoves,
+    warnings,
+    plan: { migrations, waves, throttle, createdPartitions, replicaMoves: moves, leaderMoves },
+  };
+  return { input: normal, resources: plans, result };
+}

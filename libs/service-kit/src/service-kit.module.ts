@@ -1,0 +1,126 @@
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { LoggerModule, PinoLogger } from 'nestjs-pino';
+import { type DataSource } from 'typeorm';
+import { NetworkManager, OutboxRelay } from '@tessera/messaging';
+import { dataSourceOptions, type OwningSchema } from '@tessera/persistence';
+import { type BaseConfig } from './config';
+import { ContractValidationPipe } from './contract.pipe';
+import { TesseraExceptionFilter } from './exception.filter';
+import { DATABASE_ENABLED, HealthController, ReadinessRegistry } from './health';
+import { MetricsController, MetricsService } from './metrics';
+import { OUTBOX_RELAY, SERVICE_CONFIG } from './tokens';
+
+export interface ServiceKitOptions {
+  config: BaseConfig;
+  network: NetworkManager;
+  /** TypeORM entity classes of the tables this service reads through repositories. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: Function[];
+  /** The schema this service owns: enables Postgres and its outbox relay. */
+  schema?: OwningSchema;
+}
+
+/** Starts the outbox relay after boot, stops it and closes NATS last at shutdown. */
+@Injectable()
+class KitLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly network: NetworkManager,
+    private readonly metrics: MetricsService,
+    @Optional() @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay | null,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const relay = this.relay;
+    this.metrics.gauge('tessera_nats_reconnects_total', 'NATS reconnects since start', [], (g) => {
+      g.set(this.network.stats.reconnects);
+    });
+    this.metrics.gauge('tessera_nats_disconnects_total', 'NATS disconnects since start', [], (g) => {
+      g.set(this.network.stats.disconnects);
+    });
+    if (relay) {
+      relay.start();
+      this.metrics.gauge('tessera_outbox_backlog', 'Events written but not yet relayed', [], async (g) => {
+        g.set(await relay.backlog().catch(() => -1));
+      });
+      this.metrics.gauge('tessera_outbox_publish_failures_total', 'Event publish failures', [], (g) => {
+        g.set(relay.stats.failures);
+      });
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay?.stop();
+    await this.network.close();
+  }
+}
+
+@Global()
+@Module({})
+export class ServiceKitModule {
+  static forRoot(options: ServiceKitOptions): DynamicModule {
+    const { config, network, schema } = options;
+    const database = schema !== undefined;
+    return {
+      module: ServiceKitModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            base: { service: config.service, cluster: config.cluster, instance: config.instanceId },
+            autoLogging: false,
+            redact: ['req.headers.authorization', '*.password', '*.pass', '*.token'],
+            formatters: { level: (label: string) => ({ level: label }) },
+          },
+        }),
+        TerminusModule.forRoot({ logger: false }),
+        ...(database
+          ? [
+              TypeOrmModule.forRoot({
+                ...dataSourceOptions({
+                  url: config.databaseUrl,
+                  entities: options.entities ?? [],
+                  applicationName: `tessera-${config.service}`,
+                }),
+                retryAttempts: 30,
+                retryDelay: 1_000,
+              }),
+            ]
+          : []),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: config },
+        { provide: NetworkManager, useValue: network },
+        { provide: DATABASE_ENABLED, useValue: database },
+        { provide: APP_FILTER, useClass: TesseraExceptionFilter },
+        { provide: APP_PIPE, useClass: ContractValidationPipe },
+        MetricsService,
+        ReadinessRegistry,
+        database
+          ? {
+              provide: OUTBOX_RELAY,
+              inject: [getDataSourceToken(), PinoLogger],
+              useFactory: (ds: DataSource, logger: PinoLogger) => {
+                logger.setContext('OutboxRelay');
+                return new OutboxRelay(ds, schema, network, logger);
+              },
+            }
+          : { provide: OUTBOX_RELAY, useValue: null },
+        KitLifecycle,
+      ],
+      exports: [SERVICE_CONFIG, NetworkManager, MetricsService, ReadinessRegistry, OUTBOX_RELAY],
+    };
+  }
+}
