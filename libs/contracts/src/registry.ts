@@ -20,8 +20,8 @@ import {
   type AssignRolesReplyV1,
   type DeletePartitionsReplyV1,
   type DeletePartitionsRequestV1,
-  type FailoverNodeReplyV1,
-  type FailoverNodeRequestV1,
+  type ElectLeadersReplyV1,
+  type ElectLeadersRequestV1,
   type InitializePartitionsReplyV1,
   type InitializePartitionsRequestV1,
   type NodeRolesReplyV1,
@@ -43,7 +43,7 @@ export interface RequestMap {
   'health.node.list': [ListNodesRequestV1, ListNodesReplyV1];
   'consensus.partition.initialize': [InitializePartitionsRequestV1, InitializePartitionsReplyV1];
   'consensus.partition.delete': [DeletePartitionsRequestV1, DeletePartitionsReplyV1];
-  'consensus.partition.failover': [FailoverNodeRequestV1, FailoverNodeReplyV1];
+  'consensus.partition.elect': [ElectLeadersRequestV1, ElectLeadersReplyV1];
   'consensus.partition.query': [QueryPartitionsRequestV1, QueryPartitionsReplyV1];
   'consensus.node.roles': [NodeRolesRequestV1, NodeRolesReplyV1];
   'replication.replica.list': [ListReplicasRequestV1, ListReplicasReplyV1];

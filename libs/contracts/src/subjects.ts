@@ -29,7 +29,7 @@ export const Subjects = {
   consensus: {
     initializePartitions: 'consensus.partition.initialize',
     deletePartitions: 'consensus.partition.delete',
-    failoverNode: 'consensus.partition.failover',
+    electLeaders: 'consensus.partition.elect',
     queryPartitions: 'consensus.partition.query',
     /** `consensus.node.roles.<nodeId>`: a node asks for its current roles (reconcile on start). */
     nodeRoles: (nodeId: string) => `consensus.node.roles.${nodeId}`,

@@ -27,7 +27,7 @@ export function dataSourceOptions(config: DataSourceConfig): DataSourceOptions {
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    logging: false, // failures surface as thrown errors, logged by the caller with context
     applicationName: config.applicationName ?? 'tessera',
     extra: {
       max: config.poolSize ?? 10,

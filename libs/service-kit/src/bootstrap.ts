@@ -3,10 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import pino from 'pino';
 import { NetworkManager, TesseraTransport } from '@tessera/messaging';
 import { runMigrations, type OwningSchema } from '@tessera/persistence';
 import { type BaseConfig, ConfigError } from './config';
+import { createRootLogger } from './logger';
 import { ServiceKitModule } from './service-kit.module';
 
 export interface ServiceSpec<C extends BaseConfig> {
@@ -26,7 +26,7 @@ export interface ServiceSpec<C extends BaseConfig> {
  */
 export async function runService<C extends BaseConfig>(spec: ServiceSpec<C>): Promise<INestApplication> {
   const { config } = spec;
-  const bootLog = pino({ level: config.logLevel, base: { service: config.service, cluster: config.cluster } });
+  const bootLog = createRootLogger(config);
   process.on('unhandledRejection', (reason) => bootLog.error({ err: reason }, 'unhandled rejection'));
 
   if (spec.schema && config.migrate) {
@@ -40,7 +40,7 @@ export async function runService<C extends BaseConfig>(spec: ServiceSpec<C>): Pr
 
   @Module({
     imports: [
-      ServiceKitModule.forRoot({ config, network, schema: spec.schema, entities: spec.entities }),
+      ServiceKitModule.forRoot({ config, network, logger: bootLog, schema: spec.schema, entities: spec.entities }),
       spec.module,
     ],
   })

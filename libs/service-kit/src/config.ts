@@ -44,7 +44,12 @@ export const baseEnvSchema = {
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// URL')
     .default(DEFAULT_DATABASE_URL),
-  TESSERA_HTTP_PORT: z.coerce.number().int('expected an integer').min(0).max(65535).optional(),
+  TESSERA_HTTP_PORT: z.coerce
+    .number({ error: 'expected an integer 0–65535' })
+    .int('expected an integer 0–65535')
+    .min(0, 'expected an integer 0–65535')
+    .max(65535, 'expected an integer 0–65535')
+    .optional(),
   TESSERA_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   TESSERA_ADMIN_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   TESSERA_MIGRATE: z.enum(['true', 'false']).default('false'),

@@ -7,3 +7,4 @@ export * from './exception.filter';
 export * from './admin-token.guard';
 export * from './metrics';
 export * from './health';
+export * from './logger';

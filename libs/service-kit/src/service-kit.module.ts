@@ -12,6 +12,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { LoggerModule, PinoLogger } from 'nestjs-pino';
+import { type Logger } from 'pino';
 import { type DataSource } from 'typeorm';
 import { NetworkManager, OutboxRelay } from '@tessera/messaging';
 import { dataSourceOptions, type OwningSchema } from '@tessera/persistence';
@@ -25,6 +26,7 @@ import { OUTBOX_RELAY, SERVICE_CONFIG } from './tokens';
 export interface ServiceKitOptions {
   config: BaseConfig;
   network: NetworkManager;
+  logger: Logger;
   /** TypeORM entity classes of the tables this service reads through repositories. */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   entities?: Function[];
@@ -76,13 +78,7 @@ export class ServiceKitModule {
       module: ServiceKitModule,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            base: { service: config.service, cluster: config.cluster, instance: config.instanceId },
-            autoLogging: false,
-            redact: ['req.headers.authorization', '*.password', '*.pass', '*.token'],
-            formatters: { level: (label: string) => ({ level: label }) },
-          },
+          pinoHttp: { logger: options.logger, autoLogging: false },
         }),
         TerminusModule.forRoot({ logger: false }),
         ...(database

@@ -3,7 +3,6 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -66,22 +65,28 @@ export interface DeletePartitionsReplyV1 {
   deleted: number;
 }
 
-/** `consensus.partition.failover`: a node is dead; elect new leaders where it led. */
-export class FailoverNodeRequestV1 {
-  @Matches(TOKEN_PATTERN)
-  nodeId!: string;
+/**
+ * `consensus.partition.elect`: some nodes are unavailable (dead, or leaving). For every partition
+ * led by one of them, or offline, elect a new leader from the ISR (preferred order) among the
+ * available members, and drop unavailable members from the ISR while one member remains.
+ */
+export class ElectLeadersRequestV1 {
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @Matches(TOKEN_PATTERN, { each: true })
+  unavailable!: string[];
 
-  /** Also drop the node from every ISR it is in (it cannot acknowledge writes). */
-  @IsOptional()
-  @IsBoolean()
-  shrinkIsr?: boolean;
+  /** Why: kept in the event for operators. */
+  @IsIn(['NODE_DEAD', 'NODE_RETURNED', 'DRAIN', 'RECONCILE'])
+  reason!: 'NODE_DEAD' | 'NODE_RETURNED' | 'DRAIN' | 'RECONCILE';
 }
 
-export interface FailoverNodeReplyV1 {
-  nodeId: string;
+export interface ElectLeadersReplyV1 {
+  /** Partitions that got a new leader. */
   elected: number;
+  /** Partitions left without a live in-sync replica (leader null). */
   offline: number;
-  /** Partition epochs committed in the batch. */
+  /** Rows changed in the batch (elections and ISR shrinks). */
   changed: number;
 }
 
