@@ -100,7 +100,7 @@ async function main() {
 
 function printSummary(summary, totals, exitCode) {
   const total = summary.reduce((sum, s) => sum + s.ms, 0);
-  const width = Math.max(...summary.map((s) => s.step.length), 'total'.length);
+  const width = Math.max(...['ensure', ...STEPS].map((s) => s.length));
   console.log('\n[test] summary');
   for (const { step, ok, ms } of summary) {
     console.log(`  ${step.padEnd(width)}  ${ok ? 'ok  ' : 'FAIL'}  ${seconds(ms).padStart(8)}`);

@@ -60,3 +60,51 @@ export interface ApiErrorBodyV1 {
   code: string;
   message: string;
 }
+
+/** `GET /resources/:name`: the resource with its slice of the map and health counts. */
+export interface ResourceDetailV1 extends ResourceViewV1 {
+  state: 'CREATING' | 'ACTIVE' | 'DELETING';
+  partitionsLed: number;
+  underReplicated: number;
+  offline: number;
+  map: MapResourceV1;
+}
+
+/** `POST /nodes/:id/drain` and `/undrain`. */
+export interface NodeAdminReplyV1 {
+  node: NodeViewV1;
+  /** The operation moving replicas away (drain), null when nothing has to move. */
+  operationId: string | null;
+}
+
+export interface BalanceStatsV1 {
+  replicasMaxOverMean: number;
+  leadersMaxOverMean: number;
+}
+
+export interface PlanStepV1 {
+  partition: number;
+  kind: 'ADD_REPLICA' | 'WAIT_IN_SYNC' | 'MOVE_LEADERSHIP' | 'REMOVE_REPLICA';
+  node: string;
+  /** For MOVE_LEADERSHIP: the node leadership moves from. */
+  from?: string;
+}
+
+/** `POST /resources/:name/rebalance` with `{ dryRun }`. */
+export interface RebalancePlanV1 {
+  resource: string;
+  dryRun: boolean;
+  moves: number;
+  leaderMoves: number;
+  steps: PlanStepV1[];
+  before: BalanceStatsV1;
+  after: BalanceStatsV1;
+  warnings: string[];
+  operationId: string | null;
+}
+
+/** `DELETE /resources/:name`. */
+export interface ResourceDeletedReplyV1 {
+  name: string;
+  deleted: true;
+}

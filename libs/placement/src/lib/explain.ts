@@ -13,11 +13,12 @@ export interface ReplicaExplanation {
   decision: 'kept' | 'added';
   reasons: string[];
   replicas: number;
-  replicaQuota: number;
-  /** Capacity-proportional share the quota is rounded from. */
+  /** [⌊fair share⌋, ⌈fair share⌉]: the planner keeps the node inside this range. */
+  replicaTarget: [number, number];
+  /** Capacity-proportional share (after spread caps). */
   fairShare: number;
   leaders: number;
-  leaderQuota: number;
+  leaderTarget: [number, number];
 }
 
 export interface RemovedReplica {
@@ -77,7 +78,7 @@ function explainOne(
   partition: number,
   warnings: string[],
 ): PlacementExplanation {
-  const { resource, topology, layout, leaderCounts, leaderQuota } = plan;
+  const { resource, topology, layout, leaders } = plan;
   const { spreadBy, replicationFactor: rf, requireTags } = resource;
   const row = plan.rows[partition]!;
   const current = [...(input.current[resource.name]?.[partition] ?? [])];
@@ -87,7 +88,7 @@ function explainOne(
   };
   const domainName = (local: number): string => topology.domainNames[topology.domainOf[local]!]!;
   const load = (local: number): string =>
-    `holds ${layout.counts[local]!} replicas against a quota of ${layout.quota[local]!} (fair share ${layout.share[local]!.toFixed(2)})`;
+    `holds ${layout.counts[local]!} replicas, target ${layout.lo[local]!}–${layout.hi[local]!} (fair share ${layout.share[local]!.toFixed(2)})`;
   const unit = spreadBy === 'none' ? 'node' : spreadBy;
 
   const removedIds = current.filter((id) => !row.includes(id));
@@ -105,7 +106,7 @@ function explainOne(
     }
     return {
       node: id,
-      reason: `node was above its replica quota; moved to even the load (it now ${load(local)})`,
+      reason: `node was above its fair share; moved to even the load (it now ${load(local)})`,
     };
   });
 
@@ -117,10 +118,10 @@ function explainOne(
     if (kept) {
       reasons.push('already held this replica in the assignment in force (kept: no data movement)');
     } else if (current.length === 0) {
-      reasons.push(`new partition: chosen as one of the nodes furthest below quota in an open ${unit}`);
+      reasons.push(`new partition: chosen as one of the nodes furthest below their fair share in an open ${unit}`);
     } else {
       const replaced = removed.map((r) => `${r.node} (${r.reason})`).join('; ');
-      reasons.push(`added to replace ${replaced || 'a missing replica'}; it was below its quota`);
+      reasons.push(`added to replace ${replaced || 'a missing replica'}; it was below its fair share`);
     }
     reasons.push(`node ${load(local)}`);
     reasons.push(`${unit} ${domainName(local)} holds ${row.filter((o) => domainName(localOfId(o)) === domainName(local)).length} of this partition's replicas (cap ${topology.perDomainCap})`);
@@ -128,7 +129,7 @@ function explainOne(
       reasons.push(
         current[0] === id
           ? 'preferred leader kept from the assignment in force'
-          : `preferred leader: leads ${leaderCounts[local]!} partitions against a leader quota of ${leaderQuota[local]!}`,
+          : `preferred leader: chosen to even leadership; leads ${leaders.leaderCounts[local]!} partitions, target ${leaders.lo[local]!}–${leaders.hi[local]!}`,
       );
     }
     return {
@@ -140,10 +141,10 @@ function explainOne(
       decision: kept ? 'kept' : 'added',
       reasons,
       replicas: layout.counts[local]!,
-      replicaQuota: layout.quota[local]!,
       fairShare: layout.share[local]!,
-      leaders: leaderCounts[local]!,
-      leaderQuota: leaderQuota[local]!,
+      replicaTarget: [layout.lo[local]!, layout.hi[local]!],
+      leaders: leaders.leaderCounts[local]!,
+      leaderTarget: [leaders.lo[local]!, leaders.hi[local]!],
     };
   });
 
@@ -206,6 +207,8 @@ function avoidReason(
   if ((domainCount.get(domain) ?? 0) >= topology.perDomainCap) {
     return `${unit} ${domain} already holds ${topology.perDomainCap === 1 ? 'a replica' : `${topology.perDomainCap} replicas`} of this partition`;
   }
-  if (layout.counts[local]! >= layout.quota[local]!) return 'at its replica quota (taking more would unbalance the cluster)';
-  return 'below quota, but this partition already had enough replicas (moving one would add a move)';
+  if (layout.counts[local]! >= layout.hi[local]!) {
+    return 'at the top of its replica target (taking more would unbalance the cluster)';
+  }
+  return 'has room, but this partition kept the replicas it had (taking one would add a move)';
 }

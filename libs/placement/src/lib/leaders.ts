@@ -1,25 +1,36 @@
-import { computeLeaderQuotas } from './quotas';
+import { leaderQuotas } from './quotas';
 
-const SEARCH_BUDGET = 4_000_000;
+const SEARCH_BUDGET = 2_000_000;
+
+export interface LeaderLayout {
+  /** Per partition, the slot offset (0..RF-1) of the preferred leader. */
+  leaderOffset: Int32Array;
+  leaderCounts: Int32Array;
+  lo: Int32Array;
+  hi: Int32Array;
+}
 
 /**
- * Chooses the preferred leader of every partition among its replicas, as offsets 0..RF-1.
- * Keeps the current leader where it still holds a replica, then evens leader counts to a quota
- * of about 1/RF of each node's replicas: hand-offs inside a partition first, then chains
- * (x gives up p to y, y gives up p' to z …) found breadth-first.
+ * Chooses the preferred leader of every partition among its replicas. Each node should lead
+ * between ⌊c/RF⌋ and ⌈c/RF⌉ partitions, c being the replicas it holds. The leader in force stays
+ * wherever that range allows; otherwise leadership moves inside the partition, or along a chain
+ * (x gives p to y, y gives p' to z …) found breadth-first, each link one leadership move.
  */
 export function planLeaders(
   slots: Int32Array,
   rf: number,
   partitions: number,
   replicaCounts: Int32Array,
-  currentLeader: Int32Array,
-  priorLeaders: Float64Array,
-): { leaderOffset: Int8Array | Int32Array; leaderCounts: Int32Array; leaderQuota: Int32Array } {
+  leaderKept: Uint8Array,
+): LeaderLayout {
   const n = replicaCounts.length;
-  const leaderOffset = rf <= 127 ? new Int8Array(partitions).fill(-1) : new Int32Array(partitions).fill(-1);
+  const { lo, hi } = leaderQuotas(replicaCounts, rf);
+  const leaderOffset = new Int32Array(partitions).fill(-1);
   const lc = new Int32Array(n);
   const ledBy: number[][] = Array.from({ length: n }, () => []);
+  const memberOf: number[][] = Array.from({ length: n }, () => []);
+  for (let pos = 0; pos < slots.length; pos++) memberOf[slots[pos]!]!.push((pos / rf) | 0);
+
   const leaderOf = (p: number): number => {
     const k = leaderOffset[p]!;
     return k < 0 ? -1 : slots[p * rf + k]!;
@@ -32,48 +43,48 @@ export function planLeaders(
     lc[node]!++;
     ledBy[node]!.push(p);
   };
-
-  for (let p = 0; p < partitions; p++) {
-    const cur = currentLeader[p]!;
-    if (cur < 0) continue;
-    for (let k = 0; k < rf; k++) if (slots[p * rf + k] === cur) setLeader(p, k);
-  }
-  const lq = computeLeaderQuotas(replicaCounts, rf, partitions, lc, priorLeaders);
-
-  /** Offset of the replica of p furthest below its leader quota (most negative load if none). */
-  const bestOffset = (p: number, exclude: number): number => {
+  const offsetOf = (p: number, node: number): number => {
+    for (let k = 0; k < rf; k++) if (slots[p * rf + k] === node) return k;
+    return -1;
+  };
+  /** How much a node wants one more leadership: below ⌊share⌋ counts double. */
+  const need = (m: number): number => Math.max(0, hi[m]! - lc[m]!) + Math.max(0, lo[m]! - lc[m]!);
+  const neediest = (p: number, exclude: number): number => {
     let best = -1;
-    let bestGap = -Infinity;
+    let bestNeed = -1;
+    let bestLoad = Infinity;
     for (let k = 0; k < rf; k++) {
-      const node = slots[p * rf + k]!;
-      if (node === exclude) continue;
-      const gap = lq[node]! - lc[node]!;
-      if (gap > bestGap) {
-        bestGap = gap;
+      const m = slots[p * rf + k]!;
+      if (m === exclude) continue;
+      const load = lc[m]! - hi[m]!;
+      if (need(m) > bestNeed || (need(m) === bestNeed && load < bestLoad)) {
         best = k;
+        bestNeed = need(m);
+        bestLoad = load;
       }
     }
     return best;
   };
 
-  // Hand-offs inside a partition from nodes above quota to nodes below it.
+  // The leader in force (slot 0 when kept, possibly the node that took its slot) stays first.
+  for (let p = 0; p < partitions; p++) if (leaderKept[p] === 1) setLeader(p, 0);
+  // Nodes above ⌈share⌉ hand leadership to a replica of the same partition that wants it.
   for (let p = 0; p < partitions; p++) {
     const x = leaderOf(p);
-    if (x < 0 || lc[x]! <= lq[x]!) continue;
-    const k = bestOffset(p, x);
-    if (k >= 0 && lc[slots[p * rf + k]!]! < lq[slots[p * rf + k]!]!) setLeader(p, k);
+    if (x < 0 || lc[x]! <= hi[x]!) continue;
+    const k = neediest(p, x);
+    if (k >= 0 && need(slots[p * rf + k]!) > 0) setLeader(p, k);
   }
-  // Leaderless partitions take the replica furthest below quota.
-  for (let p = 0; p < partitions; p++) if (leaderOffset[p]! < 0) setLeader(p, bestOffset(p, -1));
-  // Chains for the rest.
-  for (let o = 0; o < n; o++) {
-    while (lc[o]! > lq[o]! && augment(o));
-  }
-  return { leaderOffset, leaderCounts: lc, leaderQuota: lq };
+  // Leaderless partitions take their neediest replica.
+  for (let p = 0; p < partitions; p++) if (leaderOffset[p]! < 0) setLeader(p, neediest(p, -1));
+  for (let o = 0; o < n; o++) while (lc[o]! > hi[o]! && shed(o));
+  for (let u = 0; u < n; u++) while (lc[u]! < lo[u]! && gain(u));
+  return { leaderOffset, leaderCounts: lc, lo, hi };
 
-  function augment(source: number): boolean {
+  /** x → y → … until a node below ⌈share⌉; each step passes one partition's leadership on. */
+  function shed(source: number): boolean {
     const parent = new Int32Array(n).fill(-1);
-    const parentPartition = new Int32Array(n).fill(-1);
+    const via = new Int32Array(n).fill(-1);
     const seen = new Uint8Array(n);
     seen[source] = 1;
     const queue = [source];
@@ -88,17 +99,40 @@ export function planLeaders(
           if (seen[y]) continue;
           seen[y] = 1;
           parent[y] = x;
-          parentPartition[y] = p;
-          if (lc[y]! < lq[y]!) {
-            // Walk back: each partition on the path passes leadership one step along.
-            for (let z = y; parent[z]! >= 0; z = parent[z]!) {
-              const q = parentPartition[z]!;
-              for (let j = 0; j < rf; j++) if (slots[q * rf + j] === z) setLeader(q, j);
-            }
+          via[y] = p;
+          if (lc[y]! < hi[y]!) {
+            for (let z = y; parent[z]! >= 0; z = parent[z]!) setLeader(via[z]!, offsetOf(via[z]!, z));
             return true;
           }
           queue.push(y);
         }
+      }
+    }
+    return false;
+  }
+
+  /** u takes p from x; if x then falls below ⌊share⌋ it takes from its own partitions, and so on. */
+  function gain(sink: number): boolean {
+    const taker = new Int32Array(n).fill(-1);
+    const via = new Int32Array(n).fill(-1);
+    const seen = new Uint8Array(n);
+    seen[sink] = 1;
+    const queue = [sink];
+    let budget = SEARCH_BUDGET;
+    for (let head = 0; head < queue.length; head++) {
+      const y = queue[head]!;
+      for (const p of memberOf[y]!) {
+        if (--budget <= 0) return false;
+        const x = leaderOf(p);
+        if (x < 0 || seen[x]) continue;
+        seen[x] = 1;
+        taker[x] = y;
+        via[x] = p;
+        if (lc[x]! > lo[x]!) {
+          for (let z = x; taker[z]! >= 0; z = taker[z]!) setLeader(via[z]!, offsetOf(via[z]!, taker[z]!));
+          return true;
+        }
+        queue.push(x);
       }
     }
     return false;

@@ -1,5 +1,5 @@
 import { buildTopology, type ResourceTopology } from './domains';
-import { planLeaders } from './leaders';
+import { planLeaders, type LeaderLayout } from './leaders';
 import { DEFAULT_THROTTLE, groupIntoWaves, migrationFor } from './migration-plan';
 import { planReplicas, type ReplicaLayout } from './replicas';
 import type { PartitionMigration, PlacementInput, PlacementResult, PlanOptions, ThrottleLimits } from './types';
@@ -10,8 +10,7 @@ export interface ResourcePlan {
   resource: NormalResource;
   topology: ResourceTopology;
   layout: ReplicaLayout;
-  leaderCounts: Int32Array;
-  leaderQuota: Int32Array;
+  leaders: LeaderLayout;
   rows: string[][];
 }
 
@@ -32,11 +31,6 @@ export function planPlacement(input: PlacementInput, options: PlanOptions = {}):
 export function planInDetail(input: PlacementInput, options: PlanOptions = {}): FullPlan {
   const normal = normalizeInput(input);
   const throttle: ThrottleLimits = { ...DEFAULT_THROTTLE, ...options.throttle };
-  const globalCount = normal.nodes.length;
-  // Load from resources planned earlier, so ties in later resources favour lighter nodes.
-  const priorReplicas = new Float64Array(globalCount);
-  const priorLeaders = new Float64Array(globalCount);
-
   const warnings: string[] = [];
   const assignment: Record<string, string[][]> = {};
   const migrations: PartitionMigration[] = [];
@@ -62,31 +56,13 @@ export function planInDetail(input: PlacementInput, options: PlanOptions = {}): 
       );
     }
 
-    const local = (prior: Float64Array): Float64Array =>
-      Float64Array.from(topology.nodes, (node) => prior[node.index]!);
-    const layout = planReplicas(topology, partitions, rf, current, normal.nodeIndex, local(priorReplicas));
+    const layout = planReplicas(topology, partitions, rf, current, normal.nodeIndex);
     if (layout.unbalanced > 0) {
       warnings.push(
-        `resource '${name}': ${layout.unbalanced} replica(s) sit above their node's fair share because the placement rules left no other room`,
+        `resource '${name}': ${layout.unbalanced} replica(s) are outside their node's fair share because the placement rules left no other room`,
       );
     }
-
-    const currentLeader = new Int32Array(partitions).fill(-1);
-    if (current !== undefined) {
-      for (let p = 0; p < Math.min(partitions, current.length); p++) {
-        const id = current[p]![0];
-        const global = id === undefined ? undefined : normal.nodeIndex.get(id);
-        if (global !== undefined) currentLeader[p] = topology.localOf[global]!;
-      }
-    }
-    const leaders = planLeaders(
-      layout.slots,
-      rf,
-      partitions,
-      layout.counts,
-      currentLeader,
-      local(priorLeaders),
-    );
+    const leaders = planLeaders(layout.slots, rf, partitions, layout.counts, layout.leaderKept);
 
     const ids = topology.nodes.map((node) => node.id);
     const rows: string[][] = new Array<string[]>(partitions);
@@ -111,16 +87,11 @@ export function planInDetail(input: PlacementInput, options: PlanOptions = {}): 
     }
     assignment[name] = rows;
 
-    topology.nodes.forEach((node, i) => {
-      priorReplicas[node.index]! += layout.counts[i]!;
-      priorLeaders[node.index]! += leaders.leaderCounts[i]!;
-    });
     plans.push({
       resource,
       topology,
       layout,
-      leaderCounts: leaders.leaderCounts,
-      leaderQuota: leaders.leaderQuota,
+      leaders,
       rows,
     });
   }

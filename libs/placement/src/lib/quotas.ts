@@ -32,39 +32,36 @@ export function waterfill(weights: readonly number[], caps: readonly number[], t
   return shares.map(snap);
 }
 
+/** Replica targets per local node: a real fair share and the integer range around it. */
 export interface Quotas {
-  /** Integer target per local node; Σ = partitions × RF. */
-  quota: Int32Array;
-  /** Real-valued fair share per local node (capacity-proportional, spread caps applied). */
+  /** Capacity-proportional share, with spread caps applied. */
   share: Float64Array;
+  /** ⌊share⌋: a node below this must gain replicas. */
+  lo: Int32Array;
+  /** ⌈share⌉: a node above this must shed replicas. */
+  hi: Int32Array;
 }
 
-/** Picks `count` items from `candidates`, best first by `better` (a strict, total order). */
-function pickBest(candidates: number[], count: number, better: (a: number, b: number) => number): number[] {
-  return candidates.sort(better).slice(0, Math.max(0, count));
+/** ⌊x⌋ and ⌈x⌉ of each share. Σ lo ≤ total ≤ Σ hi, so some assignment meets every range. */
+export function rangesOf(share: Float64Array): Quotas {
+  const lo = Int32Array.from(share, (x) => Math.floor(x));
+  const hi = Int32Array.from(share, (x) => Math.ceil(x));
+  return { share, lo, hi };
 }
 
 /**
- * Integer replica targets per node. Real shares are capacity-proportional, capped per domain at
- * P × min(perDomainCap, |domain|) (a domain cannot hold more without breaking spread) and per node
- * at P. Rounding is controlled: every node gets ⌊share⌋ or ⌈share⌉ and every domain ⌊Σ⌋ or ⌈Σ⌉,
- * so the domain totals stay placeable. Where rounding has a choice, nodes already holding more
- * replicas get the extra one (fewer moves), then nodes lightly loaded by earlier resources.
+ * Fair replica shares. Capacity-proportional, but a domain holds at most P × min(perDomainCap,
+ * |domain|) (more would break spread) and a node at most P; what a capped domain or node cannot
+ * take is shared among the rest (water-filling). Targets are ranges [⌊share⌋, ⌈share⌉] rather than
+ * fixed integers: which nodes end on the upper bound is left to the moves, which is what lets a
+ * plan starting from the assignment in force stop at the minimum number of moves.
  */
-export function computeQuotas(
-  topo: ResourceTopology,
-  partitions: number,
-  replicationFactor: number,
-  currentCounts: Int32Array,
-  priorLoad: Float64Array,
-): Quotas {
-  const n = topo.nodes.length;
+export function computeQuotas(topo: ResourceTopology, partitions: number, replicationFactor: number): Quotas {
   const total = partitions * replicationFactor;
   const domainWeights = topo.domainNodes.map((m) => m.reduce((s, i) => s + topo.nodes[i]!.capacity, 0));
   const domainCaps = topo.domainNodes.map((m) => partitions * Math.min(topo.perDomainCap, m.length));
   const domainShares = waterfill(domainWeights, domainCaps, total);
-
-  const share = new Float64Array(n);
+  const share = new Float64Array(topo.nodes.length);
   topo.domainNodes.forEach((members, d) => {
     const nodeShares = waterfill(
       members.map((i) => topo.nodes[i]!.capacity),
@@ -73,103 +70,10 @@ export function computeQuotas(
     );
     members.forEach((i, k) => (share[i] = nodeShares[k]!));
   });
-
-  const quota = new Int32Array(n);
-  for (let i = 0; i < n; i++) quota[i] = Math.floor(share[i]!);
-
-  // Domain totals first: ⌊F⌋ each, then +1 for the domains best placed to take one.
-  const domainShare = topo.domainNodes.map((m) => snap(m.reduce((s, i) => s + share[i]!, 0)));
-  const domainFloor = domainShare.map(Math.floor);
-  const domainTotal = topo.domainNodes.map((m) => m.reduce((s, i) => s + quota[i]!, 0));
-  const domainCurrent = topo.domainNodes.map((m) => m.reduce((s, i) => s + currentCounts[i]!, 0));
-  const domainFrac = topo.domainNodes.map((m) => m.filter((i) => share[i]! > quota[i]!).length);
-  let missing = total - domainFloor.reduce((s, x) => s + x, 0);
-  const domainTarget = [...domainFloor];
-  const byDomainPreference = (a: number, b: number): number =>
-    domainCurrent[b]! - domainFloor[b]! - (domainCurrent[a]! - domainFloor[a]!) || a - b;
-  const domains = topo.domainNodes.map((_, d) => d);
-  const roomy = (d: number): boolean =>
-    domainTarget[d]! < domainTotal[d]! + domainFrac[d]! && domainTarget[d]! < domainCaps[d]!;
-  const fractionalDomains = domains.filter((d) => domainShare[d]! > domainFloor[d]! && roomy(d));
-  for (const d of pickBest(fractionalDomains, missing, byDomainPreference)) {
-    domainTarget[d]!++;
-    missing--;
-  }
-  // Only float noise gets here: widen to any domain that can still take one.
-  for (const d of pickBest(domains.filter(roomy), missing, byDomainPreference)) {
-    domainTarget[d]!++;
-    missing--;
-  }
-
-  const byNodePreference = (a: number, b: number): number =>
-    currentCounts[b]! - currentCounts[a]! ||
-    priorLoad[a]! / topo.nodes[a]!.capacity - priorLoad[b]! / topo.nodes[b]!.capacity ||
-    share[b]! - quota[b]! - (share[a]! - quota[a]!) ||
-    a - b;
-  topo.domainNodes.forEach((members, d) => {
-    const need = domainTarget[d]! - domainTotal[d]!;
-    const fractional = members.filter((i) => share[i]! > quota[i]!);
-    for (const i of pickBest(fractional, need, byNodePreference)) quota[i]!++;
-  });
-
-  // Float safety net: if the sum is still off, adjust the best candidates by one.
-  let sum = quota.reduce((s, x) => s + x, 0);
-  const all = [...Array(n).keys()];
-  while (sum < total) {
-    const i = all.filter((k) => quota[k]! < partitions).sort(byNodePreference)[0]!;
-    quota[i]!++;
-    sum++;
-  }
-  while (sum > total) {
-    const i = all.filter((k) => quota[k]! > 0).sort(byNodePreference).at(-1)!;
-    quota[i]!--;
-    sum--;
-  }
-  return { quota, share };
+  return rangesOf(share);
 }
 
-/**
- * Preferred-leader targets: each node leads about 1/RF of the replicas it holds, rounded so the
- * total is the partition count; ties go to nodes already leading more (fewer leader moves).
- */
-export function computeLeaderQuotas(
-  replicaCounts: Int32Array,
-  replicationFactor: number,
-  partitions: number,
-  currentLeaders: Int32Array,
-  priorLeaders: Float64Array,
-): Int32Array {
-  const n = replicaCounts.length;
-  const quota = new Int32Array(n);
-  const frac = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const share = snap(replicaCounts[i]! / replicationFactor);
-    quota[i] = Math.floor(share);
-    frac[i] = share - quota[i]!;
-    sum += quota[i]!;
-  }
-  const order = [...Array(n).keys()].sort(
-    (a, b) =>
-      currentLeaders[b]! - currentLeaders[a]! ||
-      priorLeaders[a]! - priorLeaders[b]! ||
-      frac[b]! - frac[a]! ||
-      a - b,
-  );
-  for (const i of order) {
-    if (sum >= partitions) break;
-    if (frac[i]! > 0) {
-      quota[i]!++;
-      sum++;
-    }
-  }
-  // Rounding can leave a gap only through float noise; close it on nodes that hold replicas.
-  for (const i of order) {
-    if (sum >= partitions) break;
-    if (replicaCounts[i]! > quota[i]!) {
-      quota[i]!++;
-      sum++;
-    }
-  }
-  return quota;
+/** Preferred-leader shares: a node leads about 1/RF of the replicas it holds. */
+export function leaderQuotas(replicaCounts: Int32Array, replicationFactor: number): Quotas {
+  return rangesOf(Float64Array.from(replicaCounts, (c) => snap(c / replicationFactor)));
 }

@@ -6,26 +6,32 @@ import { computeQuotas } from './quotas';
 export interface ReplicaLayout {
   slots: Int32Array;
   counts: Int32Array;
-  quota: Int32Array;
   share: Float64Array;
-  /** Replicas that could not be brought to quota (hard constraints left no room). */
+  lo: Int32Array;
+  hi: Int32Array;
+  /** Partitions whose first slot holds the leader in force (kept from `current`). */
+  leaderKept: Uint8Array;
+  /** Replicas still outside their node's [lo, hi] range (placement rules left no room). */
   unbalanced: number;
 }
 
-/** Upper bound on candidate checks one augmenting-path search may spend. */
-const SEARCH_BUDGET = 4_000_000;
+/** Upper bound on candidate checks one chain search may spend. */
+const SEARCH_BUDGET = 2_000_000;
 
 /**
  * Chooses the replica nodes of every partition.
  *
  * 1. Keep what `current` already has on eligible nodes, dropping duplicates and replicas that
- *    break the spread rule (these are the only replicas that must move, with those of lost nodes).
- * 2. Compute an integer quota per node (its fair share, ±1).
- * 3. Fill empty slots from the nodes furthest below quota, preferring the fault domain furthest
- *    below its total: taking the largest remaining first keeps the rest placeable, so no quota is
- *    left stranded behind a spread constraint.
- * 4. Move replicas off nodes above quota straight onto nodes below it (one move per excess replica,
- *    which is the minimum), and when no direct move fits the spread rule, along a short chain.
+ *    break the spread rule (these, and replicas of lost nodes, must move whatever we do).
+ * 2. Each node gets a target range [⌊share⌋, ⌈share⌉] of its capacity-proportional share.
+ * 3. Fill empty slots from the nodes furthest below target, preferring the fault domain furthest
+ *    below: taking the largest remaining need first keeps the rest placeable under spread rules.
+ * 4. Nodes above ⌈share⌉ hand replicas straight to nodes below it; nodes below ⌊share⌋ take one
+ *    each from nodes above theirs. One move per replica out of range is the minimum possible.
+ *    When the spread rule blocks every direct move, a short chain (x → y in one partition,
+ *    y → z in another) is used instead.
+ * Moves carry leadership when it helps: a node that gains replicas takes a leader slot for about
+ * one replica in RF, from a node that can spare one, so few leaderships move on their own later.
  */
 export function planReplicas(
   topo: ResourceTopology,
@@ -33,12 +39,16 @@ export function planReplicas(
   rf: number,
   current: readonly (readonly string[])[] | undefined,
   nodeIndex: ReadonlyMap<string, number>,
-  priorLoad: Float64Array,
 ): ReplicaLayout {
   const n = topo.nodes.length;
   const { domainOf, domainNodes, perDomainCap, localOf } = topo;
   const slots = new Int32Array(partitions * rf).fill(-1);
   const counts = new Int32Array(n);
+  const leaderKept = new Uint8Array(partitions);
+  /** Slot positions each node was given (entries go stale when it loses one: check slots[pos]). */
+  const positions: number[][] = Array.from({ length: n }, () => []);
+  /** Partitions whose kept leader slot each node holds. */
+  const leads = new Int32Array(n);
 
   const inPartition = (p: number, node: number): boolean => {
     const base = p * rf;
@@ -56,6 +66,11 @@ export function planReplicas(
     }
     return used < perDomainCap;
   };
+  const fits = (node: number, pos: number): boolean => {
+    const p = (pos / rf) | 0;
+    return !inPartition(p, node) && domainOpen(p, domainOf[node]!, pos);
+  };
+  const isLeaderPos = (pos: number): boolean => pos % rf === 0 && leaderKept[(pos / rf) | 0] === 1;
 
   // 1. Keep the valid part of the current assignment, in its order (leader first).
   if (current !== undefined) {
@@ -68,6 +83,11 @@ export function planReplicas(
         if (global === undefined) continue;
         const node = localOf[global]!;
         if (node < 0 || inPartition(p, node) || !domainOpen(p, domainOf[node]!, -1)) continue;
+        if (j === 0) {
+          leaderKept[p] = 1;
+          leads[node]!++;
+        }
+        positions[node]!.push(p * rf + filled);
         slots[p * rf + filled++] = node;
         counts[node]!++;
       }
@@ -75,24 +95,22 @@ export function planReplicas(
   }
 
   // 2. Targets.
-  const { quota, share } = computeQuotas(topo, partitions, rf, counts, priorLoad);
+  const { share, lo, hi } = computeQuotas(topo, partitions, rf);
 
-  // Deficit bookkeeping: per-domain queues of nodes below quota, and domains by total deficit.
+  // Need bookkeeping: per-domain queues of nodes below ⌈share⌉, keyed so that nodes below
+  // ⌊share⌋ come first, and domains keyed by their members' total need.
+  const need = (m: number): number => Math.max(0, hi[m]! - counts[m]!) + Math.max(0, lo[m]! - counts[m]!);
   const posInDomain = new Int32Array(n);
   const nodeQueues = domainNodes.map((members) => {
     members.forEach((node, k) => (posInDomain[node] = k));
-    return new BucketQueue(members.map((node) => Math.max(0, quota[node]! - counts[node]!)));
+    return new BucketQueue(members.map(need));
   });
-  const domainQueue = new BucketQueue(
-    domainNodes.map((members) =>
-      members.reduce((s, node) => s + Math.max(0, quota[node]! - counts[node]!), 0),
-    ),
-  );
+  const domainQueue = new BucketQueue(domainNodes.map((members) => members.reduce((s, m) => s + need(m), 0)));
   const adjust = (m: number, delta: number): void => {
     const d = domainOf[m]!;
-    const before = Math.max(0, quota[m]! - counts[m]!);
+    const before = need(m);
     counts[m]! += delta;
-    const after = Math.max(0, quota[m]! - counts[m]!);
+    const after = need(m);
     nodeQueues[d]!.set(posInDomain[m]!, after);
     domainQueue.set(d, domainQueue.key(d) + after - before);
   };
@@ -101,41 +119,51 @@ export function planReplicas(
     slots[pos] = node;
     if (old >= 0) adjust(old, -1);
     adjust(node, 1);
+    if (isLeaderPos(pos)) {
+      if (old >= 0) leads[old]!--;
+      leads[node]!++;
+    }
+    positions[node]!.push(pos);
   };
+  // Leadership travels with a move when the giver keeps its share of leaders and the taker
+  // is short of about one leader per RF replicas.
+  const canGiveLeader = (x: number): boolean => leads[x]! - 1 >= Math.floor((counts[x]! - 1) / rf);
+  const wantsLeader = (y: number): boolean => leads[y]! < Math.ceil((counts[y]! + 1) / rf);
 
-  // Candidate search shared by filling and rebalancing: best node below quota that fits slot `pos`.
-  let searchP = 0;
+  // Candidate search: the neediest node that fits slot `pos` (and, for a leader slot, wants one).
   let searchPos = 0;
+  let leaderSlot = false;
   let found = -1;
-  const nodeFits = (d: number) => (k: number): boolean => !inPartition(searchP, domainNodes[d]![k]!);
-  const nodeVisitors = domainNodes.map((_, d) => nodeFits(d));
+  const nodeVisitors = domainNodes.map((members) => (k: number): boolean => {
+    const m = members[k]!;
+    return !inPartition((searchPos / rf) | 0, m) && (!leaderSlot || wantsLeader(m));
+  });
   const domainFits = (d: number): boolean => {
-    if (!domainOpen(searchP, d, searchPos)) return false;
+    if (!domainOpen((searchPos / rf) | 0, d, searchPos)) return false;
     const k = nodeQueues[d]!.find(nodeVisitors[d]!);
     if (k < 0) return false;
     found = domainNodes[d]![k]!;
     return true;
   };
-  const bestBelowQuota = (pos: number): number => {
-    searchP = Math.floor(pos / rf);
+  const neediestFor = (pos: number, forLeader: boolean): number => {
     searchPos = pos;
+    leaderSlot = forLeader;
     found = -1;
     return domainQueue.find(domainFits) >= 0 ? found : -1;
   };
 
-  // 3. Fill empty slots. A slot always has some fitting node (perDomainCap guarantees it); when
-  // none is below quota, the least loaded fitting node takes it and step 4 evens it out.
+  // 3. Fill empty slots. Some fitting node always exists (perDomainCap guarantees it); when none
+  // is below target, the least loaded fitting node takes the slot and step 4 evens it out.
   for (let p = 0; p < partitions; p++) {
     for (let k = 0; k < rf; k++) {
       const pos = p * rf + k;
       if (slots[pos]! >= 0) continue;
-      let node = bestBelowQuota(pos);
+      let node = neediestFor(pos, false);
       if (node < 0) {
         let bestLoad = Infinity;
         for (let c = 0; c < n; c++) {
-          if (inPartition(p, c) || !domainOpen(p, domainOf[c]!, pos)) continue;
-          const load = (counts[c]! - quota[c]!) / topo.nodes[c]!.capacity;
-          if (load < bestLoad) {
+          const load = (counts[c]! - share[c]!) / topo.nodes[c]!.capacity;
+          if (load < bestLoad && fits(c, pos)) {
             bestLoad = load;
             node = c;
           }
@@ -145,58 +173,109 @@ export function planReplicas(
     }
   }
 
-  // 4. Move replicas off nodes above quota. Follower slots first: the first slot is the current
-  // leader, and moving it would also move leadership.
-  const positions: number[][] = Array.from({ length: n }, () => []);
-  for (let pos = 0; pos < slots.length; pos++) positions[slots[pos]!]!.push(pos);
+  // 4a. Nodes above ⌈share⌉ give replicas to the neediest node that fits.
   for (let o = 0; o < n; o++) {
-    for (const leaderPass of [false, true]) {
+    for (const leaderPass of [true, false]) {
       for (const pos of positions[o]!) {
-        if (counts[o]! <= quota[o]!) break;
-        if (slots[pos] !== o || (pos % rf === 0) !== leaderPass) continue;
-        const u = bestBelowQuota(pos);
-        if (u >= 0) {
-          place(pos, u);
-          positions[u]!.push(pos);
-        }
+        if (counts[o]! <= hi[o]!) break;
+        if (slots[pos] !== o || isLeaderPos(pos) !== leaderPass) continue;
+        if (leaderPass && !canGiveLeader(o)) continue;
+        const u = neediestFor(pos, leaderPass);
+        if (u >= 0) place(pos, u);
       }
     }
   }
 
-  // Chains for what direct moves could not fix: o → w in one partition, w → u in another.
+  // 4b. Nodes below ⌊share⌋ take one replica from each node that can spare one, in turn, so the
+  // donors are many different nodes rather than a few.
+  let donorCursor = 0;
+  for (let u = 0; u < n; u++) {
+    let idle = 0;
+    while (counts[u]! < lo[u]! && idle < n) {
+      const x = donorCursor;
+      donorCursor = (donorCursor + 1) % n;
+      idle++;
+      if (x === u || counts[x]! <= lo[x]!) continue;
+      const preferLeader = wantsLeader(u) && canGiveLeader(x);
+      let taken = false;
+      for (const leaderPass of preferLeader ? [true, false] : [false]) {
+        for (const pos of positions[x]!) {
+          if (slots[pos] !== x || isLeaderPos(pos) !== leaderPass || !fits(u, pos)) continue;
+          place(pos, u);
+          taken = true;
+          break;
+        }
+        if (taken) break;
+      }
+      if (taken) idle = 0;
+    }
+  }
+
+  // 4c. Chains for whatever direct moves could not fix.
   let unbalanced = 0;
   for (let o = 0; o < n; o++) {
-    while (counts[o]! > quota[o]!) {
-      if (!augment(o)) {
-        unbalanced += counts[o]! - quota[o]!;
-        break;
-      }
-    }
+    while (counts[o]! > hi[o]! && shedAlongChain(o));
   }
-  return { slots, counts, quota, share, unbalanced };
+  for (let u = 0; u < n; u++) {
+    while (counts[u]! < lo[u]! && gainAlongChain(u));
+  }
+  for (let m = 0; m < n; m++) {
+    unbalanced += Math.max(0, counts[m]! - hi[m]!) + Math.max(0, lo[m]! - counts[m]!);
+  }
+  return { slots, counts, share, lo, hi, leaderKept, unbalanced };
 
-  /** Breadth-first search over "x can hand a replica to y" until a node below quota is reached. */
-  function augment(source: number): boolean {
+  /** Breadth-first over "x can hand its replica at pos to y" until a node below ⌈share⌉. */
+  function shedAlongChain(source: number): boolean {
     const parent = new Int32Array(n).fill(-1);
     const parentPos = new Int32Array(n).fill(-1);
     const seen = new Uint8Array(n);
     seen[source] = 1;
     const queue = [source];
     let budget = SEARCH_BUDGET;
-    for (let head = 0; head < queue.length && budget > 0; head++) {
+    for (let head = 0; head < queue.length; head++) {
       const x = queue[head]!;
       for (const pos of positions[x]!) {
         if (slots[pos] !== x) continue;
-        const p = Math.floor(pos / rf);
         for (let y = 0; y < n; y++) {
           if (--budget <= 0) return false;
-          if (seen[y] || inPartition(p, y) || !domainOpen(p, domainOf[y]!, pos)) continue;
+          if (seen[y] || !fits(y, pos)) continue;
           seen[y] = 1;
           parent[y] = x;
           parentPos[y] = pos;
-          if (counts[y]! < quota[y]!) return applyChain(y, parent, parentPos);
+          if (counts[y]! < hi[y]!) return applyChain(y, parent, parentPos);
           queue.push(y);
         }
+      }
+    }
+    return false;
+  }
+
+  /** Breadth-first over "y can take x's replica at pos" until a node above ⌊share⌋ gives one. */
+  function gainAlongChain(sink: number): boolean {
+    // parent[x] = the node that takes x's replica at parentPos[x]; applied from the giver end.
+    const taker = new Int32Array(n).fill(-1);
+    const takerPos = new Int32Array(n).fill(-1);
+    const seen = new Uint8Array(n);
+    seen[sink] = 1;
+    const queue = [sink];
+    let budget = SEARCH_BUDGET;
+    for (let head = 0; head < queue.length; head++) {
+      const y = queue[head]!;
+      for (let pos = 0; pos < slots.length; pos++) {
+        if (--budget <= 0) return false;
+        const x = slots[pos]!;
+        if (seen[x] || !fits(y, pos)) continue;
+        seen[x] = 1;
+        taker[x] = y;
+        takerPos[x] = pos;
+        if (counts[x]! > lo[x]!) {
+          for (let z = x; taker[z]! >= 0; z = taker[z]!) {
+            if (slots[takerPos[z]!] !== z || !fits(taker[z]!, takerPos[z]!)) return false;
+            place(takerPos[z]!, taker[z]!);
+          }
+          return true;
+        }
+        queue.push(x);
       }
     }
     return false;
@@ -207,13 +286,11 @@ export function planReplicas(
     for (let y = end; parent[y]! >= 0; y = parent[y]!) edges.push([parentPos[y]!, parent[y]!, y]);
     const applied: [number, number][] = [];
     for (const [pos, x, y] of edges) {
-      const p = Math.floor(pos / rf);
-      if (slots[pos] !== x || inPartition(p, y) || !domainOpen(p, domainOf[y]!, pos)) {
+      if (slots[pos] !== x || !fits(y, pos)) {
         for (const [undoPos, undoNode] of applied.reverse()) place(undoPos, undoNode);
         return false;
       }
       place(pos, y);
-      positions[y]!.push(pos);
       applied.push([pos, x]);
     }
     return true;

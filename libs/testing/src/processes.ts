@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const WORKSPACE_ROOT = join(__dirname, '../../..');
+
+export interface AppProcess {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  /** Everything the process wrote, stdout and stderr interleaved. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal to this process (by PID, never by name). */
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node dist/apps/<app>/main.js` with the given environment, as a real process. */
+export function startApp(app: string, env: Record<string, string>, name = app): AppProcess {
+  const main = join(WORKSPACE_ROOT, 'dist/apps', app, 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [main], {
+    cwd: WORKSPACE_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${app}`);
+  const pid = child.pid;
+  let done = false;
+  void exited.then(() => (done = true));
+  return {
+    name,
+    pid,
+    child,
+    output: () => output,
+    exited,
+    signal: (sig) => {
+      if (!done) process.kill(pid, sig);
+    },
+    stop: async (graceMs = 10_000) => {
+      if (!done) {
+        process.kill(pid, 'SIGTERM');
+        const timer = setTimeout(() => {
+          if (!done) process.kill(pid, 'SIGKILL');
+        }, graceMs);
+        const result = await exited;
+        clearTimeout(timer);
+        return result;
+      }
+      return exited;
+    },
+  };
+}
+
+/** Stops every process in the list (in parallel), whatever state each is in. */
+export async function stopAll(processes: AppProcess[], graceMs = 10_000): Promise<void> {
+  await Promise.all(processes.map((p) => p.stop(graceMs).catch(() => undefined)));
+}
