@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { PartitionModule } from './partition/partition.module';
 
-@Module({})
+/** Consensus: the single writer of leader-and-ISR state (and, later, of singleton leases). */
+@Module({ imports: [PartitionModule] })
 export class ConsensusModule {}

@@ -1,0 +1,54 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  DeletePartitionsRequestV1,
+  type DeletePartitionsReplyV1,
+  ElectLeadersRequestV1,
+  type ElectLeadersReplyV1,
+  InitializePartitionsRequestV1,
+  type InitializePartitionsReplyV1,
+  NodeRolesRequestV1,
+  type NodeRolesReplyV1,
+  QueryPartitionsRequestV1,
+  type QueryPartitionsReplyV1,
+  Subjects,
+  TesseraError,
+} from '@tessera/contracts';
+import { TesseraRpcContext } from '@tessera/messaging';
+import { ConsensusManager } from './consensus-manager.service';
+
+/** NATS commands and queries of consensus; validation happens in the global contract pipe. */
+@Controller()
+export class PartitionController {
+  constructor(private readonly consensus: ConsensusManager) {}
+
+  @MessagePattern(Subjects.consensus.initializePartitions)
+  async initialize(@Payload() req: InitializePartitionsRequestV1): Promise<InitializePartitionsReplyV1> {
+    const { created } = await this.consensus.initialize(req.resource, req.replicas);
+    return { resource: req.resource, created };
+  }
+
+  @MessagePattern(Subjects.consensus.deletePartitions)
+  async delete(@Payload() req: DeletePartitionsRequestV1): Promise<DeletePartitionsReplyV1> {
+    const { deleted } = await this.consensus.delete(req.resource);
+    return { resource: req.resource, deleted };
+  }
+
+  @MessagePattern(Subjects.consensus.electLeaders)
+  elect(@Payload() req: ElectLeadersRequestV1): Promise<ElectLeadersReplyV1> {
+    return this.consensus.elect(req);
+  }
+
+  @MessagePattern(Subjects.consensus.queryPartitions)
+  async query(@Payload() req: QueryPartitionsRequestV1): Promise<QueryPartitionsReplyV1> {
+    return { partitions: await this.consensus.query(req.resource) };
+  }
+
+  @MessagePattern(Subjects.consensus.nodeRolesPattern)
+  async roles(@Payload() req: NodeRolesRequestV1, @Ctx() ctx: TesseraRpcContext): Promise<NodeRolesReplyV1> {
+    if (ctx.getSubjectIdentity() !== req.nodeId) {
+      throw new TesseraError('FORBIDDEN', 'a node may only ask for its own roles');
+    }
+    return { assignments: await this.consensus.rolesFor(req.nodeId) };
+  }
+}

@@ -1,0 +1,135 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import {
+  type MapResourceV1,
+  type MapViewV1,
+  type PartitionLeaderEventV1,
+  type PartitionStateV1,
+  type PartitionsChangedEventV1,
+  Subjects,
+} from '@tessera/contracts';
+import { NetworkManager, OutboxRelay } from '@tessera/messaging';
+import { appendToOutbox, claimInbox, type OutboxEvent } from '@tessera/persistence';
+import { OUTBOX_RELAY } from '@tessera/service-kit';
+import { currentMapVersion, nextMapVersion } from './map-version';
+
+interface MapRow {
+  resource: string;
+  partition: number;
+  replicas: string[];
+  leader: string | null;
+  leader_epoch: string;
+  isr: string[];
+  partition_epoch: string;
+  partitions: number;
+}
+
+function isPartitionsChanged(value: unknown): value is PartitionsChangedEventV1 {
+  const v = value as Partial<PartitionsChangedEventV1> | null;
+  return typeof v === 'object' && v !== null && typeof v.eventId === 'string' && Array.isArray(v.changes);
+}
+
+/**
+ * The partition map: target replicas (ours) joined with leader, epoch and ISR as consensus
+ * committed them (a projection fed by `events.internal.partitions.changed`, applied only when
+ * newer by partition epoch). Each applied batch bumps the map version and is announced publicly.
+ */
+@Injectable()
+export class MapService implements OnApplicationBootstrap {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay,
+    private readonly network: NetworkManager,
+    private readonly log: PinoLogger,
+  ) {
+    this.log.setContext(MapService.name);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.network.consumeEvents('coordinator-partitions', Subjects.events.partitionsChanged, (payload) =>
+      this.applyPartitionChanges(payload),
+    );
+  }
+
+  async view(resource?: string): Promise<MapViewV1> {
+    return this.db.transaction('REPEATABLE READ', async (m) => {
+      const version = await currentMapVersion(m);
+      const rows: MapRow[] = await m.query(
+        `SELECT p.*, r.partitions FROM coordinator.partition_map p
+           JOIN coordinator.resource r ON r.name = p.resource
+          WHERE ($1::text IS NULL OR p.resource = $1)
+          ORDER BY p.resource, p.partition`,
+        [resource ?? null],
+      );
+      const byResource = new Map<string, MapResourceV1>();
+      for (const row of rows) {
+        let entry = byResource.get(row.resource);
+        if (!entry) {
+          entry = { name: row.resource, partitionCount: row.partitions, partitions: [] };
+          byResource.set(row.resource, entry);
+        }
+        entry.partitions.push({
+          partition: row.partition,
+          replicas: row.replicas,
+          leader: row.leader,
+          epoch: Number(row.leader_epoch),
+          isr: row.isr,
+        });
+      }
+      return { version, resources: [...byResource.values()] };
+    });
+  }
+
+  /** Applies consensus's committed changes; idempotent (inbox) and order-safe (partition epoch). */
+  async applyPartitionChanges(payload: unknown): Promise<void> {
+    if (!isPartitionsChanged(payload)) {
+      this.log.warn({ payload: typeof payload }, 'ignoring a malformed partitions-changed event');
+      return;
+    }
+    if (payload.changes.length === 0) return;
+    const applied = await this.db.transaction(async (m) => {
+      if (!(await claimInbox(m, 'coordinator', payload.eventId))) return 0;
+      const changes: PartitionStateV1[] = payload.changes;
+      const [updated]: [MapRow[], number] = await m.query(
+        `UPDATE coordinator.partition_map AS p
+            SET leader = u.leader, leader_epoch = u.leader_epoch, isr = u.isr::text[],
+                partition_epoch = u.partition_epoch
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::bigint[])
+                AS u(resource, partition, leader, leader_epoch, isr, partition_epoch)
+          WHERE p.resource = u.resource AND p.partition = u.partition
+            AND p.partition_epoch < u.partition_epoch
+        RETURNING p.*`,
+        [
+          changes.map((c) => c.resource),
+          changes.map((c) => c.partition),
+          changes.map((c) => c.leader),
+          changes.map((c) => c.leaderEpoch),
+          changes.map((c) => `{${c.isr.join(',')}}`),
+          changes.map((c) => c.partitionEpoch),
+        ],
+      );
+      if (updated.length === 0) return 0;
+      const version = await nextMapVersion(m);
+      const events: OutboxEvent[] = updated.map((row) => {
+        const event: Omit<PartitionLeaderEventV1, 'eventId' | 'at'> = {
+          version,
+          resource: row.resource,
+          partition: row.partition,
+          leader: row.leader,
+          epoch: Number(row.leader_epoch),
+          isr: row.isr,
+        };
+        return { subject: Subjects.events.partitionLeader, payload: { ...event } };
+      });
+      events.push({ subject: Subjects.events.map, payload: { version } });
+      await appendToOutbox(m, 'coordinator', events);
+      return updated.length;
+    });
+    if (applied > 0) {
+      this.relay.kick();
+      this.log.debug({ applied, reason: payload.reason }, 'map updated from consensus');
+    }
+  }
+}

@@ -1,0 +1,278 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import {
+  type CreateResourceBodyV1,
+  type RebalancePlanV1,
+  type ResourceDeletedEventV1,
+  type ResourceDetailV1,
+  type ResourceViewV1,
+  type SpreadBy,
+  Subjects,
+  TesseraError,
+  nodeStateOf,
+  type AdminState,
+  type LivenessState,
+} from '@tessera/contracts';
+import { NetworkManager, OutboxRelay } from '@tessera/messaging';
+import { appendToOutbox } from '@tessera/persistence';
+import {
+  balanceStats,
+  isPlacementError,
+  planPlacement,
+  type PlacementNode,
+  type PlacementResult,
+} from '@tessera/placement';
+import { OUTBOX_RELAY } from '@tessera/service-kit';
+import { MapService } from '../map/map.service';
+import { nextMapVersion } from '../map/map-version';
+import { OperationLog } from '../operation/operation-log.service';
+
+interface ResourceRow {
+  name: string;
+  partitions: number;
+  replication_factor: number;
+  spread_by: SpreadBy;
+  require_tags: string[];
+  state: 'CREATING' | 'ACTIVE' | 'DELETING';
+  warnings: string[];
+  created_at: Date;
+}
+
+interface NodeRow {
+  id: string;
+  zone: string;
+  rack: string;
+  capacity: number;
+  tags: string[];
+  admin_state: AdminState;
+  liveness: LivenessState | null;
+}
+
+const RECONCILE_MS = 2_000;
+
+function toView(row: ResourceRow): ResourceViewV1 {
+  return {
+    name: row.name,
+    partitions: row.partitions,
+    replicationFactor: row.replication_factor,
+    placement: { spreadBy: row.spread_by, requireTags: row.require_tags },
+    createdAt: new Date(row.created_at).toISOString(),
+    warnings: row.warnings,
+  };
+}
+
+function toPlacementNode(n: NodeRow): PlacementNode {
+  return { id: n.id, zone: n.zone, rack: n.rack, capacity: n.capacity, tags: n.tags, state: nodeStateOf(n.admin_state, n.liveness) };
+}
+
+/**
+ * PartitionCoordinator: resources and their target assignments. Places replicas with the
+ * planner, persists the target with the map version in one transaction, then has consensus
+ * grant the first leaders; a reconciler finishes creations and deletions that were interrupted.
+ */
+@Injectable()
+export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | null = null;
+  private reconciling = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay,
+    private readonly network: NetworkManager,
+    private readonly maps: MapService,
+    private readonly operations: OperationLog,
+    private readonly log: PinoLogger,
+  ) {
+    this.log.setContext(PartitionCoordinator.name);
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.reconcile(), RECONCILE_MS);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async list(): Promise<ResourceViewV1[]> {
+    const rows: ResourceRow[] = await this.db.query(
+      `SELECT * FROM coordinator.resource WHERE state <> 'DELETING' ORDER BY name`,
+    );
+    return rows.map(toView);
+  }
+
+  async describe(name: string): Promise<ResourceDetailV1> {
+    const row = await this.find(name);
+    const map = await this.maps.view(name);
+    const slice = map.resources[0] ?? { name, partitionCount: row.partitions, partitions: [] };
+    return {
+      ...toView(row),
+      state: row.state,
+      partitionsLed: slice.partitions.filter((p) => p.leader !== null).length,
+      underReplicated: slice.partitions.filter((p) => p.isr.length < p.replicas.length).length,
+      offline: slice.partitions.filter((p) => p.leader === null).length,
+      map: slice,
+    };
+  }
+
+  async create(body: CreateResourceBodyV1): Promise<ResourceViewV1> {
+    const spreadBy = body.placement?.spreadBy ?? 'zone';
+    const requireTags = body.placement?.requireTags ?? [];
+    const nodes: NodeRow[] = await this.db.query(`SELECT * FROM coordinator.node ORDER BY id`);
+    const plan = this.plan({
+      nodes: nodes.map(toPlacementNode),
+      resources: [{ name: body.name, partitions: body.partitions, replicationFactor: body.replicationFactor, placement: { spreadBy, requireTags } }],
+    });
+    const replicas = plan.assignment[body.name];
+    const operationId = randomUUID();
+    const row = await this.db.transaction(async (m) => {
+      const inserted: ResourceRow[] = await m.query(
+        `INSERT INTO coordinator.resource (name, partitions, replication_factor, spread_by, require_tags, warnings)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING *`,
+        [body.name, body.partitions, body.replicationFactor, spreadBy, requireTags, plan.warnings],
+      );
+      if (inserted.length === 0) throw new TesseraError('CONFLICT', `resource ${body.name} already exists`);
+      await m.query(
+        `INSERT INTO coordinator.partition_map (resource, partition, replicas)
+         SELECT $1, (t.i - 1)::int, ARRAY(SELECT jsonb_array_elements_text(t.value))
+           FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(value, i)`,
+        [body.name, JSON.stringify(replicas)],
+      );
+      await this.operations.start(m, operationId, 'CREATE_RESOURCE', body.name, body.partitions);
+      const version = await nextMapVersion(m);
+      await appendToOutbox(m, 'coordinator', [{ subject: Subjects.events.map, payload: { version } }]);
+      return inserted[0];
+    });
+    this.relay.kick();
+    this.log.info({ resource: body.name, partitions: body.partitions, rf: body.replicationFactor }, 'resource created');
+    // Leaders come from consensus; if it is away, the reconciler retries.
+    await this.initializeLeaders(body.name, replicas, operationId).catch((error: unknown) =>
+      this.log.warn({ resource: body.name, err: error }, 'consensus did not take the resource yet; will retry'),
+    );
+    return toView(row);
+  }
+
+  async delete(name: string): Promise<void> {
+    const [rows]: [ResourceRow[], number] = await this.db.query(
+      `UPDATE coordinator.resource SET state = 'DELETING' WHERE name = $1 RETURNING *`,
+      [name],
+    );
+    if (rows.length === 0) throw new TesseraError('NOT_FOUND', `no resource named ${name}`);
+    await this.finishDelete(name);
+  }
+
+  async rebalance(name: string, dryRun: boolean): Promise<RebalancePlanV1> {
+    const row = await this.find(name);
+    const nodes: NodeRow[] = await this.db.query(`SELECT * FROM coordinator.node ORDER BY id`);
+    const map = await this.maps.view(name);
+    const current = (map.resources[0]?.partitions ?? []).map((p) => p.replicas);
+    const placementNodes = nodes.map(toPlacementNode);
+    const plan = this.plan({
+      nodes: placementNodes,
+      resources: [{ name, partitions: row.partitions, replicationFactor: row.replication_factor, placement: { spreadBy: row.spread_by, requireTags: row.require_tags } }],
+      current: { [name]: current },
+    });
+    const before = balanceStats({ [name]: current }, placementNodes);
+    const after = balanceStats(plan.assignment, placementNodes);
+    const result: RebalancePlanV1 = {
+      resource: name,
+      dryRun,
+      moves: plan.moves,
+      leaderMoves: plan.leaderMoves,
+      steps: plan.plan.migrations.flatMap((mig) =>
+        mig.steps.map((s) => ({ partition: mig.partition, kind: s.kind, node: s.node, ...(s.from ? { from: s.from } : {}) })),
+      ),
+      before: { replicasMaxOverMean: before.replicasMaxOverMean, leadersMaxOverMean: before.leadersMaxOverMean },
+      after: { replicasMaxOverMean: after.replicasMaxOverMean, leadersMaxOverMean: after.leadersMaxOverMean },
+      warnings: plan.warnings,
+      operationId: null,
+    };
+    if (!dryRun && plan.moves + plan.leaderMoves > 0) {
+      // Executing moves needs catch-up copies and ISR expansion (the replication issue); until
+      // then only the plan is offered, and nothing is changed.
+      throw new TesseraError('CONFLICT', `rebalance of ${name} needs ${plan.moves} replica moves; executing migrations is not available yet, use dryRun`);
+    }
+    return result;
+  }
+
+  private plan(input: Parameters<typeof planPlacement>[0]): PlacementResult {
+    try {
+      return planPlacement(input);
+    } catch (error) {
+      if (isPlacementError(error)) {
+        throw new TesseraError(error.code === 'UNSATISFIABLE' ? 'UNSATISFIABLE' : 'INVALID', error.message, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async find(name: string): Promise<ResourceRow> {
+    const rows: ResourceRow[] = await this.db.query(
+      `SELECT * FROM coordinator.resource WHERE name = $1 AND state <> 'DELETING'`,
+      [name],
+    );
+    if (rows.length === 0) throw new TesseraError('NOT_FOUND', `no resource named ${name}`);
+    return rows[0];
+  }
+
+  private async initializeLeaders(name: string, replicas: string[][], operationId: string | null): Promise<void> {
+    const reply = await this.network.request(
+      'consensus.partition.initialize',
+      Subjects.consensus.initializePartitions,
+      { resource: name, replicas },
+      { timeoutMs: 10_000 },
+    );
+    await this.db.transaction(async (m) => {
+      await m.query(`UPDATE coordinator.resource SET state = 'ACTIVE' WHERE name = $1 AND state = 'CREATING'`, [name]);
+      if (operationId) await this.operations.finish(m, operationId, 'SUCCEEDED', replicas.length);
+      else await this.operations.finishBySubject(m, 'CREATE_RESOURCE', name, 'SUCCEEDED', replicas.length);
+    });
+    this.log.info({ resource: name, created: reply.created }, 'first leaders granted');
+  }
+
+  private async finishDelete(name: string): Promise<void> {
+    await this.network.request('consensus.partition.delete', Subjects.consensus.deletePartitions, { resource: name }, { timeoutMs: 10_000 });
+    await this.db.transaction(async (m) => {
+      await m.query(`DELETE FROM coordinator.resource WHERE name = $1 AND state = 'DELETING'`, [name]);
+      const version = await nextMapVersion(m);
+      const deleted: Omit<ResourceDeletedEventV1, 'eventId' | 'at'> = { resource: name };
+      await appendToOutbox(m, 'coordinator', [
+        { subject: Subjects.events.resourceDeleted, payload: { ...deleted } },
+        { subject: Subjects.events.map, payload: { version } },
+      ]);
+    });
+    this.relay.kick();
+    this.log.info({ resource: name }, 'resource deleted');
+  }
+
+  /** Finishes creations and deletions left half-way (consensus away, coordinator restarted). */
+  private async reconcile(): Promise<void> {
+    if (this.reconciling) return;
+    this.reconciling = true;
+    try {
+      const pending: ResourceRow[] = await this.db.query(
+        `SELECT * FROM coordinator.resource WHERE state IN ('CREATING', 'DELETING') ORDER BY created_at`,
+      );
+      for (const row of pending) {
+        try {
+          if (row.state === 'DELETING') {
+            await this.finishDelete(row.name);
+          } else {
+            const map = await this.maps.view(row.name);
+            const replicas = (map.resources[0]?.partitions ?? []).map((p) => p.replicas);
+            await this.initializeLeaders(row.name, replicas, null);
+          }
+        } catch (error) {
+          this.log.warn({ resource: row.name, state: row.state, err: error }, 'reconcile attempt failed; will retry');
+        }
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'reconcile pass failed');
+    } finally {
+      this.reconciling = false;
+    }
+  }
+}
