@@ -78,7 +78,7 @@ export class ServiceKitModule {
       module: ServiceKitModule,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: { logger: options.logger, autoLogging: false },
+          pinoHttp: { logger: options.logger, autoLogging: false, quietReqLogger: true },
         }),
         TerminusModule.forRoot({ logger: false }),
         ...(database

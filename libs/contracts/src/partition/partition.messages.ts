@@ -11,6 +11,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsReplicaMatrix } from '../common/replica-matrix';
 import {
   MAX_PARTITIONS,
   MAX_REPLICATION_FACTOR,
@@ -42,10 +43,7 @@ export class InitializePartitionsRequestV1 {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_PARTITIONS)
-  @IsArray({ each: true })
-  @ArrayMinSize(1, { each: true })
-  @ArrayMaxSize(MAX_REPLICATION_FACTOR, { each: true })
-  @Matches(TOKEN_PATTERN, { each: true, message: 'replica node ids must be tokens' })
+  @IsReplicaMatrix()
   replicas!: string[][];
 }
 

@@ -1,0 +1,155 @@
+import fc from 'fast-check';
+import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { type AppProcess, createTestEnv, startApp, stopAll, type TestEnv, waitFor } from '@tessera/testing';
+
+const jc = JSONCodec<Record<string, unknown>>();
+
+interface StateV1 {
+  resource: string;
+  partition: number;
+  leader: string | null;
+  leaderEpoch: string;
+  isr: string[];
+  partitionEpoch: string;
+}
+
+describe('ConsensusManager (consensus service as a process, real Postgres and NATS)', () => {
+  let t: TestEnv;
+  let sut: AppProcess;
+  let nc: NatsConnection;
+  const commands: { nodeId: string; assignments: { resource: string; partition: number; role: string; leaderEpoch: string }[] }[] = [];
+
+  const request = async (subject: string, body: unknown): Promise<Record<string, unknown>> => {
+    const reply = await nc.request(`tessera.v1.${t.cluster}.${subject}`, new TextEncoder().encode(JSON.stringify(body)), {
+      timeout: 5_000,
+    });
+    return jc.decode(reply.data);
+  };
+  const query = async (resource: string): Promise<StateV1[]> =>
+    (await request('consensus.partition.query', { resource })).partitions as StateV1[];
+
+  beforeAll(async () => {
+    t = await createTestEnv('consensus');
+    nc = await connect({ servers: t.natsUrl });
+    // Play three data nodes: acknowledge every role command and record it.
+    for (const nodeId of ['a', 'b', 'c', 'd']) {
+      nc.subscribe(`tessera.v1.${t.cluster}.node.${nodeId}.role.assign`, {
+        callback: (_err, msg) => {
+          const body = jc.decode(msg.data) as unknown as (typeof commands)[number];
+          commands.push(body);
+          msg.respond(jc.encode({ ok: true, accepted: body.assignments.length, rejected: [] }));
+        },
+      });
+    }
+    sut = startApp('consensus', t.env({ TESSERA_HTTP_PORT: '0' }));
+    await waitFor('consensus to answer', async () => (await request('consensus.partition.query', {})).ok === true, {
+      timeoutMs: 30_000,
+    });
+  });
+
+  afterAll(async () => {
+    await stopAll([sut]);
+    await nc?.close();
+    await t?.destroy();
+  });
+
+  it('grants first leaders with epoch 1 and ISR = replicas, and tells every replica its role', async () => {
+    const reply = await request('consensus.partition.initialize', {
+      resource: 'orders',
+      replicas: [['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b']],
+    });
+    expect(reply).toEqual({ ok: true, resource: 'orders', created: 3 });
+    const states = await query('orders');
+    expect(states.map((s) => [s.leader, s.leaderEpoch, s.isr])).toEqual([
+      ['a', '1', ['a', 'b', 'c']],
+      ['b', '1', ['b', 'c', 'a']],
+      ['c', '1', ['c', 'a', 'b']],
+    ]);
+    await waitFor('role commands to reach a, b and c', () =>
+      ['a', 'b', 'c'].every((n) => commands.some((c) => c.nodeId === n && c.assignments.some((x) => x.resource === 'orders'))),
+    );
+    const toA = commands.find((c) => c.nodeId === 'a')!.assignments.find((x) => x.partition === 0)!;
+    expect(toA.role).toBe('LEADER');
+    expect(toA.leaderEpoch).toBe('1');
+  });
+
+  it('is idempotent for the same resource and refuses a different partition count', async () => {
+    expect(await request('consensus.partition.initialize', { resource: 'orders', replicas: [['a'], ['b'], ['c']] })).toEqual({
+      ok: true,
+      resource: 'orders',
+      created: 0,
+    });
+    expect(await request('consensus.partition.initialize', { resource: 'orders', replicas: [['a']] })).toMatchObject({
+      ok: false,
+      code: 'CONFLICT',
+    });
+  });
+
+  it('elects from the ISR with epoch + 1 when the leader dies, in one batch', async () => {
+    const reply = await request('consensus.partition.elect', { unavailable: ['a'], reason: 'NODE_DEAD' });
+    expect(reply).toMatchObject({ ok: true, elected: 1, offline: 0, changed: 3 });
+    const states = await query('orders');
+    expect(states[0]).toMatchObject({ leader: 'b', leaderEpoch: '2', isr: ['b', 'c'] });
+    // Followers that died only leave the ISR; leaders that live keep their epoch.
+    expect(states[1]).toMatchObject({ leader: 'b', leaderEpoch: '1', isr: ['b', 'c'] });
+    expect(states[2]).toMatchObject({ leader: 'c', leaderEpoch: '1', isr: ['c', 'b'] });
+  });
+
+  it('takes a partition offline rather than electing outside the ISR, and back when a member returns', async () => {
+    await request('consensus.partition.elect', { unavailable: ['a', 'b', 'c'], reason: 'NODE_DEAD' });
+    const offline = await query('orders');
+    expect(offline.every((s) => s.leader === null)).toBe(true);
+    expect(offline[0].leaderEpoch).toBe('3');
+    const back = await request('consensus.partition.elect', { unavailable: ['a', 'b'], reason: 'NODE_RETURNED' });
+    expect(back).toMatchObject({ ok: true, elected: 3 });
+    const states = await query('orders');
+    expect(states.map((s) => s.leader)).toEqual(['c', 'c', 'c']);
+    expect(states[0].leaderEpoch).toBe('4');
+  });
+
+  it('never reuses an epoch when a deleted resource is created again', async () => {
+    const before = await query('orders');
+    const highest = Math.max(...before.map((s) => Number(s.leaderEpoch)));
+    expect(await request('consensus.partition.delete', { resource: 'orders' })).toMatchObject({ ok: true, deleted: 3 });
+    expect(await query('orders')).toEqual([]);
+    await request('consensus.partition.initialize', { resource: 'orders', replicas: [['d', 'a']] });
+    const [again] = await query('orders');
+    expect(Number(again.leaderEpoch)).toBe(highest + 1);
+  });
+
+  it('answers a node only with its own roles', async () => {
+    expect(await request('consensus.node.roles.d', { nodeId: 'd' })).toMatchObject({
+      ok: true,
+      assignments: [{ resource: 'orders', partition: 0, role: 'LEADER' }],
+    });
+    expect(await request('consensus.node.roles.d', { nodeId: 'a' })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+
+  it('refuses malformed commands with a code, changes nothing and keeps serving', async () => {
+    const before = await query('orders');
+    const subjects = [
+      'consensus.partition.initialize',
+      'consensus.partition.elect',
+      'consensus.partition.delete',
+      'consensus.partition.query',
+    ];
+    const refusals = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...subjects), fc.anything(), async (subject, junk) => {
+        // An unknown property makes any query invalid (undefined would vanish in JSON).
+        fc.pre(!(subject === 'consensus.partition.query' && junk === undefined));
+        const reply = await request(subject, subject === 'consensus.partition.query' ? { junk } : junk);
+        expect(reply.ok).toBe(false);
+        refusals.add(String(reply.code));
+      }),
+      { numRuns: 300 },
+    );
+    const raw = await nc.request(`tessera.v1.${t.cluster}.consensus.partition.elect`, new TextEncoder().encode('{not json'), {
+      timeout: 5_000,
+    });
+    expect(jc.decode(raw.data)).toMatchObject({ ok: false, code: 'INVALID_JSON' });
+    expect([...refusals].every((c) => c === 'INVALID' || c === 'INVALID_JSON')).toBe(true);
+    expect(await query('orders')).toEqual(before);
+    expect(sut.child.exitCode).toBeNull();
+  });
+});
