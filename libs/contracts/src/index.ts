@@ -1,3 +1,5 @@
+// class-transformer's @Type reads decorator metadata: load the polyfill wherever contracts are used.
+import 'reflect-metadata';
 export * from './common/errors';
 export * from './common/states';
 export * from './common/validate';

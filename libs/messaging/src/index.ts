@@ -2,3 +2,4 @@ export * from './nats-config';
 export * from './network-manager';
 export * from './outbox-relay';
 export * from './nest-transport';
+export * from './nats-permissions';
