@@ -1,8 +1,10 @@
 /**
  * Items 0..n-1 keyed by a small non-negative integer, iterated from the highest key down.
- * Keys move by ±1 in O(1). Inside a bucket, items are FIFO and a re-keyed item goes to the tail,
- * so equal-key items are taken in turn (round-robin): that spreads each node's partitions over
- * many peers instead of clustering them.
+ * Keys change in O(1). A re-keyed item joins its new bucket at the head or the tail, chosen by a
+ * seeded xorshift generator: equal-key items are then taken in a scrambled but reproducible order.
+ * Plain FIFO order would make the planner cycle through domains in a fixed pattern (z0 z1 z2,
+ * z3 z4 z5, …), so each node would share partitions with very few peers, recovery after a loss
+ * would lean on those few, and the holes a lost node leaves could only go to a few zones.
  */
 export class BucketQueue {
   private readonly keys: Int32Array;
@@ -11,8 +13,10 @@ export class BucketQueue {
   private heads: Int32Array;
   private tails: Int32Array;
   private top = 0;
+  private seed: number;
 
-  constructor(initialKeys: ArrayLike<number>) {
+  constructor(initialKeys: ArrayLike<number>, seed = 0x9e3779b9) {
+    this.seed = seed | 0 || 1;
     const n = initialKeys.length;
     this.keys = new Int32Array(n);
     this.next = new Int32Array(n).fill(-1);
@@ -58,13 +62,26 @@ export class BucketQueue {
   private link(i: number): void {
     const k = this.keys[i]!;
     if (k >= this.heads.length) this.grow(k);
-    const tail = this.tails[k]!;
-    this.prev[i] = tail;
-    this.next[i] = -1;
-    if (tail === -1) this.heads[k] = i;
-    else this.next[tail] = i;
-    this.tails[k] = i;
     if (k > this.top) this.top = k;
+    let x = this.seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.seed = x;
+    if ((x & 1) === 0 || this.heads[k] === -1) {
+      const tail = this.tails[k]!;
+      this.prev[i] = tail;
+      this.next[i] = -1;
+      if (tail === -1) this.heads[k] = i;
+      else this.next[tail] = i;
+      this.tails[k] = i;
+    } else {
+      const head = this.heads[k]!;
+      this.next[i] = head;
+      this.prev[i] = -1;
+      this.prev[head] = i;
+      this.heads[k] = i;
+    }
   }
 
   private unlink(i: number): void {

@@ -22,14 +22,19 @@ export function planLeaders(
   partitions: number,
   replicaCounts: Int32Array,
   leaderKept: Uint8Array,
+  currentLeader: Int32Array,
 ): LeaderLayout {
   const n = replicaCounts.length;
   const { lo, hi } = leaderQuotas(replicaCounts, rf);
   const leaderOffset = new Int32Array(partitions).fill(-1);
   const lc = new Int32Array(n);
-  const ledBy: number[][] = Array.from({ length: n }, () => []);
-  const memberOf: number[][] = Array.from({ length: n }, () => []);
-  for (let pos = 0; pos < slots.length; pos++) memberOf[slots[pos]!]!.push((pos / rf) | 0);
+  // Partitions each node holds a replica of, as compressed rows (one typed array, no per-node lists).
+  const start = new Int32Array(n + 1);
+  for (let pos = 0; pos < slots.length; pos++) start[slots[pos]! + 1]!++;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const member = new Int32Array(slots.length);
+  const fill = start.slice(0, n);
+  for (let pos = 0; pos < slots.length; pos++) member[fill[slots[pos]!]!++] = (pos / rf) | 0;
 
   const leaderOf = (p: number): number => {
     const k = leaderOffset[p]!;
@@ -41,7 +46,6 @@ export function planLeaders(
     leaderOffset[p] = k;
     const node = slots[p * rf + k]!;
     lc[node]!++;
-    ledBy[node]!.push(p);
   };
   const offsetOf = (p: number, node: number): number => {
     for (let k = 0; k < rf; k++) if (slots[p * rf + k] === node) return k;
@@ -77,12 +81,15 @@ export function planLeaders(
   }
   // Leaderless partitions take their neediest replica.
   for (let p = 0; p < partitions; p++) if (leaderOffset[p]! < 0) setLeader(p, neediest(p, -1));
-  for (let o = 0; o < n; o++) while (lc[o]! > hi[o]! && shed(o));
-  for (let u = 0; u < n; u++) while (lc[u]! < lo[u]! && gain(u));
+  // Chains: first through partitions whose leader changes anyway (free), then any.
+  for (const freeOnly of [true, false]) {
+    for (let o = 0; o < n; o++) while (lc[o]! > hi[o]! && shed(o, freeOnly));
+    for (let u = 0; u < n; u++) while (lc[u]! < lo[u]! && gain(u, freeOnly));
+  }
   return { leaderOffset, leaderCounts: lc, lo, hi };
 
   /** x → y → … until a node below ⌈share⌉; each step passes one partition's leadership on. */
-  function shed(source: number): boolean {
+  function shed(source: number, freeOnly: boolean): boolean {
     const parent = new Int32Array(n).fill(-1);
     const via = new Int32Array(n).fill(-1);
     const seen = new Uint8Array(n);
@@ -91,8 +98,9 @@ export function planLeaders(
     let budget = SEARCH_BUDGET;
     for (let head = 0; head < queue.length; head++) {
       const x = queue[head]!;
-      for (const p of ledBy[x]!) {
-        if (leaderOf(p) !== x) continue;
+      for (let j = start[x]!; j < start[x + 1]!; j++) {
+        const p = member[j]!;
+        if (leaderOf(p) !== x || (freeOnly && currentLeader[p] === x)) continue;
         for (let k = 0; k < rf; k++) {
           if (--budget <= 0) return false;
           const y = slots[p * rf + k]!;
@@ -112,7 +120,7 @@ export function planLeaders(
   }
 
   /** u takes p from x; if x then falls below ⌊share⌋ it takes from its own partitions, and so on. */
-  function gain(sink: number): boolean {
+  function gain(sink: number, freeOnly: boolean): boolean {
     const taker = new Int32Array(n).fill(-1);
     const via = new Int32Array(n).fill(-1);
     const seen = new Uint8Array(n);
@@ -121,10 +129,11 @@ export function planLeaders(
     let budget = SEARCH_BUDGET;
     for (let head = 0; head < queue.length; head++) {
       const y = queue[head]!;
-      for (const p of memberOf[y]!) {
+      for (let j = start[y]!; j < start[y + 1]!; j++) {
+        const p = member[j]!;
         if (--budget <= 0) return false;
         const x = leaderOf(p);
-        if (x < 0 || seen[x]) continue;
+        if (x < 0 || seen[x] || (freeOnly && currentLeader[p] === x)) continue;
         seen[x] = 1;
         taker[x] = y;
         via[x] = p;

@@ -2,6 +2,13 @@ import type { MigrationStep, PartitionMigration, ThrottleLimits } from './types'
 
 export const DEFAULT_THROTTLE: ThrottleLimits = { maxMovesPerNode: 2, maxMovesPerCluster: 64 };
 
+/** Same preferred leader and same replica set (RF is small: a nested scan beats building sets). */
+function sameReplicas(from: readonly string[], to: readonly string[]): boolean {
+  if (from.length !== to.length || from[0] !== to[0]) return false;
+  for (const id of to) if (!from.includes(id)) return false;
+  return true;
+}
+
 /**
  * Make-before-break steps for one partition: every new replica is added and caught up before
  * leadership moves, and old replicas go last, so the partition never has fewer than RF in-sync
@@ -13,6 +20,7 @@ export function migrationFor(
   from: readonly string[],
   to: readonly string[],
 ): PartitionMigration | undefined {
+  if (sameReplicas(from, to)) return undefined;
   const before = new Set(from);
   const after = new Set(to);
   const added = to.filter((id) => !before.has(id));

@@ -62,18 +62,30 @@ export function planInDetail(input: PlacementInput, options: PlanOptions = {}): 
         `resource '${name}': ${layout.unbalanced} replica(s) are outside their node's fair share because the placement rules left no other room`,
       );
     }
-    const leaders = planLeaders(layout.slots, rf, partitions, layout.counts, layout.leaderKept);
+    const currentLeader = new Int32Array(partitions).fill(-1);
+    if (current !== undefined) {
+      for (let p = 0; p < Math.min(partitions, current.length); p++) {
+        const id = current[p]![0];
+        const global = id === undefined ? undefined : normal.nodeIndex.get(id);
+        if (global !== undefined) currentLeader[p] = topology.localOf[global]!;
+      }
+    }
+    const leaders = planLeaders(layout.slots, rf, partitions, layout.counts, layout.leaderKept, currentLeader);
 
     const ids = topology.nodes.map((node) => node.id);
     const rows: string[][] = new Array<string[]>(partitions);
     for (let p = 0; p < partitions; p++) {
       const base = p * rf;
       const lead = leaders.leaderOffset[p]!;
+      const before = current?.[p];
+      if (before !== undefined && unchanged(before, layout.slots, base, rf, lead, ids)) {
+        rows[p] = before.slice(); // keeps the follower order in force too
+        continue;
+      }
       const row = [ids[layout.slots[base + lead]!]!];
       for (let k = 0; k < rf; k++) if (k !== lead) row.push(ids[layout.slots[base + k]!]!);
       rows[p] = row;
 
-      const before = current?.[p];
       if (before === undefined || before.length === 0) {
         createdPartitions++;
         moves += rf;
@@ -105,4 +117,18 @@ export function planInDetail(input: PlacementInput, options: PlanOptions = {}): 
     plan: { migrations, waves, throttle, createdPartitions, replicaMoves: moves, leaderMoves },
   };
   return { input: normal, resources: plans, result };
+}
+
+/** Whether partition slots [base, base+rf) hold exactly `before`'s nodes with the same leader. */
+function unchanged(
+  before: readonly string[],
+  slots: Int32Array,
+  base: number,
+  rf: number,
+  lead: number,
+  ids: readonly string[],
+): boolean {
+  if (before.length !== rf || before[0] !== ids[slots[base + lead]!]) return false;
+  for (let k = 0; k < rf; k++) if (!before.includes(ids[slots[base + k]!]!)) return false;
+  return true;
 }

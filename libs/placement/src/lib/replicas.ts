@@ -45,8 +45,28 @@ export function planReplicas(
   const slots = new Int32Array(partitions * rf).fill(-1);
   const counts = new Int32Array(n);
   const leaderKept = new Uint8Array(partitions);
-  /** Slot positions each node was given (entries go stale when it loses one: check slots[pos]). */
-  const positions: number[][] = Array.from({ length: n }, () => []);
+  // Slot positions per node, built only when some node needs rebalancing: a compressed snapshot
+  // plus what each node gains afterwards. Entries go stale when a node loses a slot, so readers
+  // check slots[pos].
+  let snapStart: Int32Array | undefined;
+  let snapPos = new Int32Array(0);
+  let gained: number[][] = [];
+  const positionsOf = (x: number): number[] => {
+    if (snapStart === undefined) {
+      snapStart = new Int32Array(n + 1);
+      for (let pos = 0; pos < slots.length; pos++) snapStart[slots[pos]! + 1]!++;
+      for (let i = 0; i < n; i++) snapStart[i + 1]! += snapStart[i]!;
+      snapPos = new Int32Array(slots.length);
+      const next = snapStart.slice(0, n);
+      for (let pos = 0; pos < slots.length; pos++) snapPos[next[slots[pos]!]!++] = pos;
+      gained = Array.from({ length: n }, () => []);
+    }
+    const own = Array.from(snapPos.subarray(snapStart[x]!, snapStart[x + 1]!));
+    return gained[x]!.length === 0 ? own : own.concat(gained[x]!);
+  };
+  /** Slots filled by this plan rather than kept: re-pointing them again costs no extra move. */
+  const fresh = new Uint8Array(partitions * rf);
+  const freshPositions: number[] = [];
   /** Partitions whose kept leader slot each node holds. */
   const leads = new Int32Array(n);
 
@@ -87,7 +107,6 @@ export function planReplicas(
           leaderKept[p] = 1;
           leads[node]!++;
         }
-        positions[node]!.push(p * rf + filled);
         slots[p * rf + filled++] = node;
         counts[node]!++;
       }
@@ -123,7 +142,7 @@ export function planReplicas(
       if (old >= 0) leads[old]!--;
       leads[node]!++;
     }
-    positions[node]!.push(pos);
+    if (snapStart !== undefined) gained[node]!.push(pos);
   };
   // Leadership travels with a move when the giver keeps its share of leaders and the taker
   // is short of about one leader per RF replicas.
@@ -170,13 +189,20 @@ export function planReplicas(
         }
       }
       place(pos, node);
+      fresh[pos] = 1;
+      freshPositions.push(pos);
     }
   }
 
+  // 4. First re-point slots this plan filled itself (free), then move kept replicas.
+  for (let o = 0; o < n; o++) while (counts[o]! > hi[o]! && shedAlongChain(o, true));
+  for (let u = 0; u < n; u++) while (counts[u]! < lo[u]! && gainAlongChain(u, true));
+
   // 4a. Nodes above ⌈share⌉ give replicas to the neediest node that fits.
   for (let o = 0; o < n; o++) {
+    if (counts[o]! <= hi[o]!) continue;
     for (const leaderPass of [true, false]) {
-      for (const pos of positions[o]!) {
+      for (const pos of positionsOf(o)) {
         if (counts[o]! <= hi[o]!) break;
         if (slots[pos] !== o || isLeaderPos(pos) !== leaderPass) continue;
         if (leaderPass && !canGiveLeader(o)) continue;
@@ -199,7 +225,7 @@ export function planReplicas(
       const preferLeader = wantsLeader(u) && canGiveLeader(x);
       let taken = false;
       for (const leaderPass of preferLeader ? [true, false] : [false]) {
-        for (const pos of positions[x]!) {
+        for (const pos of positionsOf(x)) {
           if (slots[pos] !== x || isLeaderPos(pos) !== leaderPass || !fits(u, pos)) continue;
           place(pos, u);
           taken = true;
@@ -214,10 +240,10 @@ export function planReplicas(
   // 4c. Chains for whatever direct moves could not fix.
   let unbalanced = 0;
   for (let o = 0; o < n; o++) {
-    while (counts[o]! > hi[o]! && shedAlongChain(o));
+    while (counts[o]! > hi[o]! && shedAlongChain(o, false));
   }
   for (let u = 0; u < n; u++) {
-    while (counts[u]! < lo[u]! && gainAlongChain(u));
+    while (counts[u]! < lo[u]! && gainAlongChain(u, false));
   }
   for (let m = 0; m < n; m++) {
     unbalanced += Math.max(0, counts[m]! - hi[m]!) + Math.max(0, lo[m]! - counts[m]!);
@@ -225,7 +251,7 @@ export function planReplicas(
   return { slots, counts, share, lo, hi, leaderKept, unbalanced };
 
   /** Breadth-first over "x can hand its replica at pos to y" until a node below ⌈share⌉. */
-  function shedAlongChain(source: number): boolean {
+  function shedAlongChain(source: number, freshOnly: boolean): boolean {
     const parent = new Int32Array(n).fill(-1);
     const parentPos = new Int32Array(n).fill(-1);
     const seen = new Uint8Array(n);
@@ -234,8 +260,8 @@ export function planReplicas(
     let budget = SEARCH_BUDGET;
     for (let head = 0; head < queue.length; head++) {
       const x = queue[head]!;
-      for (const pos of positions[x]!) {
-        if (slots[pos] !== x) continue;
+      for (const pos of positionsOf(x)) {
+        if (slots[pos] !== x || (freshOnly && fresh[pos] === 0)) continue;
         for (let y = 0; y < n; y++) {
           if (--budget <= 0) return false;
           if (seen[y] || !fits(y, pos)) continue;
@@ -251,7 +277,7 @@ export function planReplicas(
   }
 
   /** Breadth-first over "y can take x's replica at pos" until a node above ⌊share⌋ gives one. */
-  function gainAlongChain(sink: number): boolean {
+  function gainAlongChain(sink: number, freshOnly: boolean): boolean {
     // parent[x] = the node that takes x's replica at parentPos[x]; applied from the giver end.
     const taker = new Int32Array(n).fill(-1);
     const takerPos = new Int32Array(n).fill(-1);
@@ -261,8 +287,10 @@ export function planReplicas(
     let budget = SEARCH_BUDGET;
     for (let head = 0; head < queue.length; head++) {
       const y = queue[head]!;
-      for (let pos = 0; pos < slots.length; pos++) {
+      const scan = freshOnly ? freshPositions.length : slots.length;
+      for (let i = 0; i < scan; i++) {
         if (--budget <= 0) return false;
+        const pos = freshOnly ? freshPositions[i]! : i;
         const x = slots[pos]!;
         if (seen[x] || !fits(y, pos)) continue;
         seen[x] = 1;

@@ -1,0 +1,74 @@
+import { type DataSource } from 'typeorm';
+import { appendToOutbox, claimInbox, createDataSource } from '@tessera/persistence';
+import { createTestEnv, type TestEnv, waitFor } from '@tessera/testing';
+import { NetworkManager } from './network-manager';
+import { OutboxRelay } from './outbox-relay';
+
+describe(OutboxRelay.name, () => {
+  let t: TestEnv;
+  let db: DataSource;
+  let network: NetworkManager;
+  let sut: OutboxRelay;
+  const received: { subject: string; payload: { eventId: string; n: number } }[] = [];
+
+  beforeAll(async () => {
+    t = await createTestEnv('outbox');
+    db = createDataSource({ url: t.databaseUrl });
+    await db.initialize();
+    network = new NetworkManager(t.cluster, { servers: [t.natsUrl] }, 'outbox-test');
+    await network.connect();
+    await network.ensureEventStream();
+    await network.consumeEvents('outbox-test', 'events.test.>', async (payload, subject) => {
+      received.push({ subject, payload: payload as { eventId: string; n: number } });
+    });
+    sut = new OutboxRelay(db, 'coordinator', network, undefined, { pollMs: 100 });
+    sut.start();
+  });
+
+  afterAll(async () => {
+    await sut?.stop();
+    await network?.close();
+    await db?.destroy();
+    await t?.destroy();
+  });
+
+  it('relays events committed with a transaction, in order, and marks them published', async () => {
+    await db.transaction(async (m) => {
+      await appendToOutbox(m, 'coordinator', [1, 2, 3].map((n) => ({ subject: 'events.test.a', payload: { n } })));
+    });
+    sut.kick();
+    await waitFor('three events', () => received.length >= 3);
+    expect(received.map((r) => r.payload.n)).toEqual([1, 2, 3]);
+    expect(received[0].subject).toBe(`tessera.v1.${t.cluster}.events.test.a`);
+    await waitFor('the backlog to drain', async () => (await sut.backlog()) === 0);
+  });
+
+  it('publishes nothing for a transaction that rolled back', async () => {
+    const before = received.length;
+    await expect(
+      db.transaction(async (m) => {
+        await appendToOutbox(m, 'coordinator', [{ subject: 'events.test.b', payload: { n: 99 } }]);
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    await db.transaction(async (m) => {
+      await appendToOutbox(m, 'coordinator', [{ subject: 'events.test.b', payload: { n: 4 } }]);
+    });
+    sut.kick();
+    await waitFor('the committed event', () => received.some((r) => r.payload.n === 4));
+    expect(received.slice(before).map((r) => r.payload.n)).toEqual([4]);
+  });
+
+  it('lets a consumer process a redelivered event once (inbox)', async () => {
+    const eventId = received[0].payload.eventId;
+    const first = await db.transaction((m) => claimInbox(m, 'coordinator', eventId));
+    const again = await db.transaction((m) => claimInbox(m, 'coordinator', eventId));
+    expect([first, again]).toEqual([true, false]);
+  });
+
+  it('refuses to write an outbox row outside a transaction', async () => {
+    await expect(appendToOutbox(db.manager, 'coordinator', [{ subject: 'events.test.c', payload: {} }])).rejects.toThrow(
+      /inside a transaction/,
+    );
+  });
+});

@@ -1,0 +1,3 @@
+export * from './epoch-store';
+export * from './role-table';
+export * from './partition-node';

@@ -1,0 +1,189 @@
+import 'reflect-metadata';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RoleAssignmentV1, Subjects, TesseraError } from '@tessera/contracts';
+import { EPOCH_FILE } from './epoch-store';
+import { type AgentLogger, type AgentNetwork, PartitionNode } from './partition-node';
+
+/** A deadline-bound poll (libs may not import @tessera/testing). */
+async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const silent: AgentLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A control plane in memory: answers requests by subject, records publishes and subscriptions. */
+class FakeNetwork implements AgentNetwork {
+  readonly published: { subject: string; payload: unknown }[] = [];
+  readonly subscribed: string[] = [];
+  readonly unsubscribed: string[] = [];
+  registerFailures = 0;
+  roles: RoleAssignmentV1[] = [];
+
+  request: AgentNetwork['request'] = async (_kind, subject, payload) => {
+    if (subject === Subjects.coordinator.registerNode) {
+      if (this.registerFailures-- > 0) throw new TesseraError('UNAVAILABLE', 'no coordinator');
+      const nodeId = (payload as { nodeId: string }).nodeId;
+      return { nodeId, heartbeatIntervalMs: 20, incarnation: 3 } as never;
+    }
+    if (subject.startsWith('consensus.node.roles.')) return { assignments: this.roles } as never;
+    throw new TesseraError('UNAVAILABLE', `no responder on ${subject}`);
+  };
+
+  publish(subject: string, payload: unknown): void {
+    this.published.push({ subject, payload });
+  }
+
+  subscribe(subject: string): { unsubscribe(): void } {
+    this.subscribed.push(subject);
+    return { unsubscribe: () => this.unsubscribed.push(subject) };
+  }
+}
+
+function leaderOf(partition: number, epoch: string): RoleAssignmentV1 {
+  return {
+    resource: 'orders',
+    partition,
+    partitionCount: 2,
+    role: 'LEADER',
+    leader: 'n1',
+    leaderEpoch: epoch,
+    isr: ['n1'],
+    replicas: ['n1'],
+  };
+}
+
+describe(PartitionNode.name, () => {
+  let dir: string;
+  let network: FakeNetwork;
+  let sut: PartitionNode;
+
+  function newNode(): PartitionNode {
+    return new PartitionNode({
+      nodeId: 'n1',
+      zone: 'z1',
+      rack: 'r1',
+      capacity: 1,
+      tags: [],
+      dataDir: dir,
+      network,
+      logger: silent,
+      registerRetryMs: 5,
+      reportIntervalMs: 20,
+      reconcileIntervalMs: 30,
+    });
+  }
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-agent-'));
+    network = new FakeNetwork();
+    sut = newNode();
+    await sut.open();
+  });
+
+  afterEach(async () => {
+    await sut.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes leadership, persisting the epoch before the app hears of it', async () => {
+    let fileAtNotify: string | null = null;
+    sut.onRoleChange(() => {
+      fileAtNotify = readFileSync(join(dir, EPOCH_FILE), 'utf8');
+    });
+    const reply = await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2')] });
+    expect(reply).toEqual({ ok: true, accepted: 1, rejected: [] });
+    expect(JSON.parse(fileAtNotify!)).toEqual({ version: 1, epochs: { 'orders/0': '2' } });
+    expect(sut.isLeader('orders', 0)).toBe(true);
+    expect(sut.isLeader('orders', 0, '2')).toBe(true);
+    expect(sut.isLeader('orders', 0, 1n)).toBe(false);
+    expect(sut.currentRole('orders', 1)).toEqual({ role: 'NONE', epoch: null, assignment: null });
+  });
+
+  it('rejects a lower epoch, also after a restart, and accepts the same epoch again', async () => {
+    await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2')] });
+    await sut.stop();
+    sut = newNode();
+    await sut.open();
+    const stale = await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '1')] });
+    expect(stale).toEqual({ ok: true, accepted: 0, rejected: [{ resource: 'orders', partition: 0, highestEpoch: '2' }] });
+    expect(sut.isLeader('orders', 0)).toBe(false);
+    const again = await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2')] });
+    expect(again).toEqual({ ok: true, accepted: 1, rejected: [] });
+    expect(sut.isLeader('orders', 0, '2')).toBe(true);
+  });
+
+  it('tells listeners about a demotion with the previous assignment', async () => {
+    const seen: [string, string | undefined][] = [];
+    sut.onRoleChange((a, previous) => {
+      seen.push([a.role, previous?.role]);
+    });
+    await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2')] });
+    await sut.handleAssign({ nodeId: 'n1', assignments: [{ ...leaderOf(0, '3'), role: 'FOLLOWER', leader: 'n2', isr: ['n2', 'n1'] }] });
+    expect(seen).toEqual([
+      ['LEADER', undefined],
+      ['FOLLOWER', 'LEADER'],
+    ]);
+    expect(sut.isLeader('orders', 0)).toBe(false);
+  });
+
+  it.each([
+    ['a non-object', 'garbage', 'INVALID'],
+    ['a missing field', { nodeId: 'n1' }, 'INVALID'],
+    ['an unknown field', { nodeId: 'n1', assignments: [], extra: 1 }, 'INVALID'],
+    ['a numeric epoch', { nodeId: 'n1', assignments: [{ ...leaderOf(0, '2'), leaderEpoch: 2 }] }, 'INVALID'],
+    ['a negative epoch', { nodeId: 'n1', assignments: [leaderOf(0, '-2')] }, 'INVALID'],
+    ['an inconsistent role', { nodeId: 'n1', assignments: [{ ...leaderOf(0, '2'), leader: 'n9' }] }, 'INVALID'],
+    ['another node id', { nodeId: 'n2', assignments: [leaderOf(0, '2')] }, 'FORBIDDEN'],
+  ])('refuses %s and changes nothing', async (_what, payload, code) => {
+    const reply = await sut.handleAssign(payload);
+    expect(reply).toMatchObject({ ok: false, code });
+    expect(sut.roles()).toEqual([]);
+    expect(existsSync(join(dir, EPOCH_FILE))).toBe(false);
+  });
+
+  it('refuses a whole command when one assignment is bad', async () => {
+    const reply = await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2'), { ...leaderOf(1, '2'), isr: [] }] });
+    expect(reply).toMatchObject({ ok: false, code: 'INVALID' });
+    expect(sut.isLeader('orders', 0)).toBe(false);
+  });
+
+  it('registers (retrying), heartbeats, reports, reconciles and stops', async () => {
+    network.registerFailures = 2;
+    network.roles = [leaderOf(1, '4')];
+    sut.providePositions((_r, p) => (p === 1 ? 12 : undefined));
+    await sut.start();
+    expect(sut.incarnation).toBe(3);
+    expect(network.subscribed).toEqual([Subjects.node.assignRoles('n1'), Subjects.events.partitionLeader]);
+    expect(sut.isLeader('orders', 1, '4')).toBe(true);
+
+    const beats = await waitFor('three heartbeats', () => {
+      const list = network.published.filter((p) => p.subject === Subjects.health.heartbeat('n1'));
+      return list.length >= 3 && list;
+    });
+    expect(beats.slice(0, 3).map((b) => b.payload)).toEqual([0, 1, 2].map((seq) => expect.objectContaining({ nodeId: 'n1', incarnation: 3, seq })));
+
+    const report = await waitFor('a replica report', () => network.published.find((p) => p.subject === Subjects.replication.report('n1')));
+    expect(report.payload).toEqual({
+      nodeId: 'n1',
+      replicas: [{ resource: 'orders', partition: 1, role: 'LEADER', leaderEpoch: '4', logEndOffset: 12 }],
+    });
+
+    // The control plane forgets the partition: the next reconcile drops the role.
+    network.roles = [];
+    await waitFor('the role dropped by reconcile', () => sut.currentRole('orders', 1).role === 'NONE');
+
+    await sut.stop();
+    expect(network.unsubscribed).toEqual(network.subscribed);
+    const count = network.published.length;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(network.published.length).toBe(count);
+  });
+});

@@ -1,0 +1,437 @@
+import {
+  type AssignRolesReplyV1,
+  AssignRolesCommandV1,
+  type ErrorReplyV1,
+  type HeartbeatV1,
+  MAX_REPLICATION_FACTOR,
+  type OkReply,
+  type RegisterNodeReplyV1,
+  type RegisterNodeRequestV1,
+  type ReplicaPositionV1,
+  type ReplicaReportV1,
+  type ReplicaRole,
+  type RoleAssignmentV1,
+  Subjects,
+  TesseraError,
+  isToken,
+  validateContract,
+} from '@tessera/contracts';
+import { NetworkManager, decodeJson } from '@tessera/messaging';
+import { type Msg } from 'nats';
+import { EpochStore } from './epoch-store';
+import { type Decision, RoleTable, checkConsistent } from './role-table';
+
+/** What the agent logs through: pino, or nestjs-pino's PinoLogger. */
+export interface AgentLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** The part of NetworkManager the agent uses (a fake in unit tests). */
+export interface AgentNetwork {
+  request: NetworkManager['request'];
+  publish(relativeSubject: string, payload: unknown): void;
+  subscribe(relativeSubject: string, handler: (msg: Msg) => Promise<void> | void): { unsubscribe(): void };
+}
+
+export interface NodeIdentity {
+  nodeId: string;
+  zone: string;
+  rack: string;
+  capacity: number;
+  tags: string[];
+}
+
+export interface PartitionNodeOptions extends NodeIdentity {
+  /** Where the fencing record (`epochs.json`) lives; the embedding app may keep its data beside it. */
+  dataDir: string;
+  network: AgentNetwork;
+  logger: AgentLogger;
+  registerRetryMs?: number;
+  reconcileIntervalMs?: number;
+  reportIntervalMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/** Called after a role change is durable (its epoch persisted), before the command is answered. */
+export type RoleChangeListener = (assignment: RoleAssignmentV1, previous: RoleAssignmentV1 | null) => Promise<void> | void;
+
+/** Log end offset of a partition the node holds (undefined = nothing written yet). */
+export type PositionProvider = (resource: string, partition: number) => number | undefined;
+
+export interface RoleView {
+  role: ReplicaRole;
+  /** Leader epoch of the held assignment (decimal string), null when none was ever accepted. */
+  epoch: string | null;
+  assignment: RoleAssignmentV1 | null;
+}
+
+const DEFAULT_HEARTBEAT_MS = 1_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+function errorCode(error: unknown): string {
+  if (error instanceof TesseraError) return error.code;
+  return error instanceof Error ? error.name : 'UNKNOWN';
+}
+
+function errorReply(error: unknown): ErrorReplyV1 {
+  if (error instanceof TesseraError) return error.toReply();
+  return { ok: false, code: 'INTERNAL', message: 'internal error' };
+}
+
+/**
+ * PartitionNode: the agent a data node embeds. It registers with the coordinator, heartbeats to
+ * health, takes role commands from consensus (and asks for its roles periodically, so a lost
+ * command is repaired), fences stale epochs durably, and reports its log positions.
+ *
+ * Every role change goes through one queue: validate → decide against the fences → persist the
+ * new fences → change roles → tell the app → answer. The app serves a partition only while
+ * `isLeader` says so.
+ */
+export class PartitionNode {
+  readonly nodeId: string;
+  private readonly table: RoleTable;
+  private epochs: EpochStore | null = null;
+  private readonly listeners = new Set<RoleChangeListener>();
+  private positionOf: PositionProvider = () => undefined;
+  private readonly subscriptions: { unsubscribe(): void }[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly abort = new AbortController();
+  private queue: Promise<unknown> = Promise.resolve();
+  private registration: RegisterNodeReplyV1 | null = null;
+  private heartbeatSeq = 0;
+  private publishFailing = false;
+  private started = false;
+
+  constructor(private readonly options: PartitionNodeOptions) {
+    if (!isToken(options.nodeId)) throw new TesseraError('INVALID', `node id "${options.nodeId}" is not a token`);
+    this.nodeId = options.nodeId;
+    this.table = new RoleTable(options.nodeId);
+  }
+
+  private get log(): AgentLogger {
+    return this.options.logger;
+  }
+
+  get isRegistered(): boolean {
+    return this.registration !== null;
+  }
+
+  get incarnation(): number | null {
+    return this.registration?.incarnation ?? null;
+  }
+
+  /** Loads the fencing record. `start` calls it; tests may call it alone. */
+  async open(): Promise<void> {
+    this.epochs ??= await EpochStore.open(this.options.dataDir);
+  }
+
+  /**
+   * Opens the fencing record, listens for role commands, registers (retrying every second until
+   * the coordinator answers), then heartbeats, reconciles and reports on timers.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.open();
+    const { network } = this.options;
+    // Listen before registering so no command sent right after registration is missed.
+    // No queue group: the command is for this node alone.
+    this.subscriptions.push(
+      network.subscribe(Subjects.node.assignRoles(this.nodeId), (msg) => this.onAssignMessage(msg)),
+      network.subscribe(Subjects.events.partitionLeader, (msg) => this.onLeaderEvent(msg)),
+    );
+    await this.register();
+    if (this.abort.signal.aborted) return;
+    const reg = this.registration;
+    const heartbeatMs = reg?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
+    this.heartbeat();
+    this.every(heartbeatMs, () => this.heartbeat());
+    this.every(this.options.reportIntervalMs ?? 2_000, () => this.report());
+    this.every(this.options.reconcileIntervalMs ?? 10_000, () => this.reconcile());
+    await this.reconcile();
+  }
+
+  /** Stops timers and subscriptions; waits for a role change in progress to finish. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions.length = 0;
+    await this.queue.catch(() => undefined);
+  }
+
+  onRoleChange(listener: RoleChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Where the replica report takes each partition's log end offset from. */
+  providePositions(provider: PositionProvider): void {
+    this.positionOf = provider;
+  }
+
+  currentRole(resource: string, partition: number): RoleView {
+    const held = this.table.get(resource, partition);
+    if (!held) return { role: 'NONE', epoch: null, assignment: null };
+    return { role: held.assignment.role, epoch: held.epoch.toString(), assignment: held.assignment };
+  }
+
+  /** True while this node leads the partition (at `epoch`, when given). The app's write guard. */
+  isLeader(resource: string, partition: number, epoch?: string | bigint): boolean {
+    const held = this.table.get(resource, partition);
+    if (!held || held.assignment.role !== 'LEADER') return false;
+    return epoch === undefined || held.epoch === BigInt(epoch);
+  }
+
+  roles(): RoleAssignmentV1[] {
+    return this.table.roles().map((h) => h.assignment);
+  }
+
+  /** Highest durable epoch for a partition (null if none), from the fencing record. */
+  highestEpoch(resource: string, partition: number): bigint | null {
+    return this.fences().highest(resource, partition);
+  }
+
+  private fences(): EpochStore {
+    if (!this.epochs) throw new TesseraError('UNAVAILABLE', 'node agent is not open');
+    return this.epochs;
+  }
+
+  private every(ms: number, fn: () => Promise<void> | void): void {
+    this.timers.push(
+      setInterval(() => {
+        Promise.resolve()
+          .then(fn)
+          .catch((error: unknown) => this.log.error({ err: error, nodeId: this.nodeId }, 'periodic task failed'));
+      }, ms),
+    );
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- registration and heartbeats -------------------------------------------------------
+
+  private async register(): Promise<void> {
+    const { nodeId, zone, rack, capacity, tags } = this.options;
+    const request: RegisterNodeRequestV1 = { nodeId, zone, rack, capacity, tags };
+    for (let attempt = 1; !this.abort.signal.aborted; attempt++) {
+      try {
+        const reply = await this.options.network.request('coordinator.node.register', Subjects.coordinator.registerNode, request, {
+          timeoutMs: this.options.requestTimeoutMs ?? 2_000,
+        });
+        this.registration = this.checkRegistration(reply);
+        this.heartbeatSeq = 0;
+        this.log.info({ nodeId, incarnation: this.registration.incarnation, heartbeatIntervalMs: this.registration.heartbeatIntervalMs }, 'registered with the coordinator');
+        return;
+      } catch (error) {
+        const retryMs = this.options.registerRetryMs ?? 1_000;
+        this.log.warn({ nodeId, attempt, code: errorCode(error), reason: (error as Error).message, retryMs }, 'registration failed; retrying');
+        await sleep(retryMs, this.abort.signal);
+      }
+    }
+  }
+
+  private checkRegistration(reply: RegisterNodeReplyV1): RegisterNodeReplyV1 {
+    const ok =
+      reply.nodeId === this.nodeId &&
+      Number.isInteger(reply.heartbeatIntervalMs) &&
+      reply.heartbeatIntervalMs >= 10 &&
+      reply.heartbeatIntervalMs <= 60_000 &&
+      Number.isInteger(reply.incarnation) &&
+      reply.incarnation >= 0;
+    if (!ok) throw new TesseraError('INVALID', 'malformed registration reply');
+    return { nodeId: reply.nodeId, heartbeatIntervalMs: reply.heartbeatIntervalMs, incarnation: reply.incarnation };
+  }
+
+  private heartbeat(): void {
+    const reg = this.registration;
+    if (!reg) return;
+    const beat: HeartbeatV1 = { nodeId: this.nodeId, incarnation: reg.incarnation, seq: this.heartbeatSeq++, sentAt: new Date().toISOString() };
+    this.publishQuietly(Subjects.health.heartbeat(this.nodeId), beat);
+  }
+
+  private report(): void {
+    const replicas: ReplicaPositionV1[] = this.table
+      .roles()
+      .filter((h) => h.assignment.role !== 'NONE')
+      .map((h) => {
+        const { resource, partition, role } = h.assignment;
+        const position = this.positionOf(resource, partition);
+        return { resource, partition, role, leaderEpoch: h.epoch.toString(), logEndOffset: position !== undefined && position >= 0 ? position : 0 };
+      });
+    const report: ReplicaReportV1 = { nodeId: this.nodeId, replicas };
+    this.publishQuietly(Subjects.replication.report(this.nodeId), report);
+  }
+
+  /** Core NATS publish: fails only while disconnected; log once per outage, not per message. */
+  private publishQuietly(subject: string, payload: unknown): void {
+    try {
+      this.options.network.publish(subject, payload);
+      if (this.publishFailing) this.log.info({ nodeId: this.nodeId }, 'publishing again');
+      this.publishFailing = false;
+    } catch (error) {
+      if (!this.publishFailing) this.log.warn({ nodeId: this.nodeId, subject, code: errorCode(error) }, 'cannot publish; will keep trying');
+      this.publishFailing = true;
+    }
+  }
+
+  // ---- role commands ---------------------------------------------------------------------
+
+  private async onAssignMessage(msg: Msg): Promise<void> {
+    let payload: unknown;
+    try {
+      payload = decodeJson(msg.data);
+    } catch {
+      this.log.warn({ nodeId: this.nodeId, subject: msg.subject }, 'refused a role command that is not JSON');
+      NetworkManager.respondError(msg, { ok: false, code: 'INVALID_JSON', message: 'payload is not valid JSON' });
+      return;
+    }
+    NetworkManager.respond(msg, await this.handleAssign(payload));
+  }
+
+  /**
+   * Applies an `AssignRolesCommandV1` payload and returns the wire reply. Invalid input changes
+   * nothing: the whole command is refused before any fence moves.
+   */
+  async handleAssign(payload: unknown): Promise<OkReply<AssignRolesReplyV1> | ErrorReplyV1> {
+    let command: AssignRolesCommandV1;
+    try {
+      command = validateContract(AssignRolesCommandV1, payload);
+      if (command.nodeId !== this.nodeId) {
+        throw new TesseraError('FORBIDDEN', `command for node ${command.nodeId} sent to node ${this.nodeId}`);
+      }
+      for (const a of command.assignments) checkConsistent(this.nodeId, a);
+    } catch (error) {
+      const reply = errorReply(error);
+      this.log.warn({ nodeId: this.nodeId, code: reply.code, reason: reply.message }, 'refused a role command');
+      return reply;
+    }
+    try {
+      const result = await this.serial(() => this.apply(command.assignments, 'command'));
+      return { ok: true, ...result };
+    } catch (error) {
+      this.log.error({ nodeId: this.nodeId, err: error }, 'could not apply a role command');
+      return { ok: false, code: 'UNAVAILABLE', message: 'the node could not persist its epochs' };
+    }
+  }
+
+  /** Asks consensus for the roles this node should hold and applies them (full set). */
+  async reconcile(): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    const startedAt = this.table.sequence;
+    let assignments: RoleAssignmentV1[];
+    try {
+      const reply = await this.options.network.request(
+        'consensus.node.roles',
+        Subjects.consensus.nodeRoles(this.nodeId),
+        { nodeId: this.nodeId },
+        { timeoutMs: this.options.requestTimeoutMs ?? 2_000 },
+      );
+      // Replies are input too: validate them as a command to this node.
+      assignments = validateContract(AssignRolesCommandV1, { nodeId: this.nodeId, assignments: reply.assignments }).assignments;
+      for (const a of assignments) checkConsistent(this.nodeId, a);
+    } catch (error) {
+      this.log.warn({ nodeId: this.nodeId, code: errorCode(error), reason: (error as Error).message }, 'role reconcile failed; will retry');
+      return;
+    }
+    await this.serial(async () => {
+      const set = this.table.reconcileSet(assignments, startedAt);
+      if (set.length > 0) await this.apply(set, 'reconcile');
+    });
+  }
+
+  /** A leader event naming someone else at a higher epoch steps this node down at once. */
+  private async onLeaderEvent(msg: Msg): Promise<void> {
+    let event: unknown;
+    try {
+      event = decodeJson(msg.data);
+    } catch {
+      return;
+    }
+    const e = event as { resource?: unknown; partition?: unknown; leader?: unknown; epoch?: unknown; isr?: unknown };
+    if (
+      typeof e !== 'object' ||
+      e === null ||
+      !isToken(e.resource) ||
+      !Number.isSafeInteger(e.partition) ||
+      !(e.leader === null || isToken(e.leader)) ||
+      !(Number.isSafeInteger(e.epoch) || (typeof e.epoch === 'string' && /^[0-9]{1,19}$/.test(e.epoch))) ||
+      !Array.isArray(e.isr) ||
+      e.isr.length > MAX_REPLICATION_FACTOR ||
+      !e.isr.every(isToken)
+    ) {
+      return;
+    }
+    const resource = e.resource;
+    const partition = e.partition as number;
+    const epoch = BigInt(e.epoch as number | string);
+    const leader = e.leader;
+    const isr = e.isr as string[];
+    await this.serial(async () => {
+      const stepDown = this.table.stepDownFor(resource, partition, leader, epoch, isr);
+      if (!stepDown) return;
+      this.log.warn({ nodeId: this.nodeId, resource, partition, epoch: epoch.toString(), leader }, 'a newer leader was announced; stepping down');
+      await this.apply([stepDown], 'event');
+    });
+  }
+
+  /** Decide → persist fences → change roles → notify. Runs inside `serial`. */
+  private async apply(assignments: readonly RoleAssignmentV1[], source: 'command' | 'reconcile' | 'event'): Promise<AssignRolesReplyV1> {
+    const fences = this.fences();
+    const decisions = this.table.plan(assignments, (r, p) => fences.highest(r, p));
+    const raises = decisions.flatMap((d) => (d.kind === 'apply' ? [{ resource: d.assignment.resource, partition: d.assignment.partition, epoch: d.epoch }] : []));
+    // The fence is durable before the role is acted upon: a crash after this point cannot
+    // bring back an older command.
+    await fences.raise(raises);
+    this.table.commit(decisions);
+    const rejected: AssignRolesReplyV1['rejected'] = [];
+    for (const d of decisions) {
+      const { resource, partition, leaderEpoch, role } = d.assignment;
+      const context = { nodeId: this.nodeId, resource, partition, epoch: leaderEpoch, role, source };
+      if (d.kind === 'reject') {
+        rejected.push({ resource, partition, highestEpoch: d.highestEpoch.toString() });
+        // A reconcile reply racing a newer command is expected; a stale command is worth a warning.
+        if (source === 'reconcile') this.log.debug({ ...context, highestEpoch: d.highestEpoch.toString() }, 'ignored an older role');
+        else this.log.warn({ ...context, highestEpoch: d.highestEpoch.toString() }, 'rejected a stale role assignment');
+      } else if (d.kind === 'apply') {
+        await this.notify(d);
+      }
+    }
+    return { accepted: decisions.length - rejected.length, rejected };
+  }
+
+  private async notify(d: Extract<Decision, { kind: 'apply' }>): Promise<void> {
+    const { resource, partition, leaderEpoch, role } = d.assignment;
+    const previousRole = d.previous?.role ?? 'NONE';
+    const context = { nodeId: this.nodeId, resource, partition, epoch: leaderEpoch, role, previousRole };
+    if (previousRole !== role || d.previous?.leaderEpoch !== leaderEpoch) this.log.info(context, 'role changed');
+    for (const listener of this.listeners) {
+      try {
+        await listener(d.assignment, d.previous);
+      } catch (error) {
+        // The role stands (the guard `isLeader` is the truth); the app must cope.
+        this.log.error({ ...context, err: error }, 'role change listener failed');
+      }
+    }
+  }
+}
