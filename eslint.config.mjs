@@ -10,6 +10,28 @@ const ioLibraries = [
   'http', 'node:http', 'child_process', 'node:child_process',
 ];
 
+/** Tests (and only tests) may also use the shared test factories (type:testing). */
+function depConstraints(forTests) {
+  const t = (tags) => (forTests ? [...tags, 'type:testing'] : tags);
+  return [
+    { sourceTag: 'type:app', onlyDependOnLibsWithTags: t(['type:contracts', 'type:data-access', 'type:util']) },
+    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:util', 'type:testing'] },
+    { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: t(['type:contracts', 'type:data-access', 'type:util']) },
+    { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'], bannedExternalImports: ioLibraries },
+    { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: ioLibraries },
+    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:util', 'type:testing'] },
+    ...['shared', 'coordinator', 'health', 'consensus', 'replication', 'recovery', 'kv-node', 'cli', 'e2e'].map((scope) => ({
+      sourceTag: `scope:${scope}`,
+      onlyDependOnLibsWithTags: ['scope:shared'],
+    })),
+  ];
+}
+
+const boundaries = (forTests) => [
+  'error',
+  { enforceBuildableLibDependency: true, banTransitiveDependencies: false, allow: [], depConstraints: depConstraints(forTests) },
+];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -29,23 +51,7 @@ export default [
           enforceBuildableLibDependency: true,
           banTransitiveDependencies: false,
           allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:util'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:util', 'type:testing'] },
-            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:util'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'], bannedExternalImports: ioLibraries },
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: ioLibraries },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:util', 'type:testing'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:coordinator', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:health', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:consensus', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:replication', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:recovery', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:kv-node', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared'] },
-          ],
+          depConstraints: depConstraints(false),
         },
       ],
       '@typescript-eslint/no-floating-promises': 'error',
@@ -64,8 +70,26 @@ export default [
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
   {
+    // Pure libs: no I/O of any kind, Node built-ins included (Nx bans only npm packages).
+    files: ['libs/contracts/**/*.ts', 'libs/placement/**/*.ts', 'libs/failure-detector/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.integration-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', ...ioLibraries], message: 'pure libs (contracts, placement, failure-detector) import no I/O library' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@nx/enforce-module-boundaries': boundaries(true),
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

@@ -1,26 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { Subjects, TesseraError } from '@tessera/contracts';
-import { waitFor } from '@tessera/testing';
+import { freePort, waitFor } from '@tessera/testing';
 import { NetworkManager } from './network-manager';
 import { natsAuthorizationBlock, natsPermissions } from './nats-permissions';
 
 const NATS_SERVER = '/usr/sbin/nats-server';
 const cluster = 'authtest';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 describe('NATS authentication and subject permissions (own nats-server)', () => {
   let dir: string;

@@ -32,7 +32,8 @@ export interface NetworkLogger {
   error(obj: object, msg: string): void;
 }
 
-export const silentLogger: NetworkLogger = { info() {}, warn() {}, error() {} };
+const ignore = (): void => undefined;
+export const silentLogger: NetworkLogger = { info: ignore, warn: ignore, error: ignore };
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -117,22 +118,16 @@ export class NetworkManager {
 
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      switch (s.type) {
-        case 'disconnect':
-          this.connectedNow = false;
-          this.disconnects++;
-          this.log.warn({ server: s.data }, 'nats disconnected; reconnecting');
-          break;
-        case 'reconnect':
-          this.connectedNow = true;
-          this.reconnects++;
-          this.log.info({ server: s.data }, 'nats reconnected');
-          break;
-        case 'error':
-          this.log.error({ err: s.data }, 'nats error');
-          break;
-        default:
-          break;
+      if (s.type === 'disconnect') {
+        this.connectedNow = false;
+        this.disconnects++;
+        this.log.warn({ server: s.data }, 'nats disconnected; reconnecting');
+      } else if (s.type === 'reconnect') {
+        this.connectedNow = true;
+        this.reconnects++;
+        this.log.info({ server: s.data }, 'nats reconnected');
+      } else if (s.type === 'error') {
+        this.log.error({ err: s.data }, 'nats error');
       }
     }
   }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const WORKSPACE_ROOT = join(__dirname, '../../..');
@@ -67,4 +68,16 @@ export function startApp(app: string, env: Record<string, string>, name = app): 
 /** Stops every process in the list (in parallel), whatever state each is in. */
 export async function stopAll(processes: AppProcess[], graceMs = 10_000): Promise<void> {
   await Promise.all(processes.map((p) => p.stop(graceMs).catch(() => undefined)));
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
