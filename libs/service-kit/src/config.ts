@@ -55,6 +55,11 @@ export const baseEnvSchema = {
   TESSERA_MIGRATE: z.enum(['true', 'false']).default('false'),
   TESSERA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TESSERA_INSTANCE_ID: z.string().regex(TOKEN_PATTERN).optional(),
+  TESSERA_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'expected a positive integer' })
+    .int('expected a positive integer')
+    .min(1, 'expected a positive integer')
+    .default(6000),
 };
 
 export interface BaseConfig {
@@ -68,6 +73,7 @@ export interface BaseConfig {
   adminToken: string | undefined;
   migrate: boolean;
   logLevel: string;
+  rateLimitPerMinute: number;
 }
 
 /** A bad environment is one line naming the variable, and exit code 1. */
@@ -115,5 +121,6 @@ export function loadBaseConfig(service: ServiceName, env: NodeJS.ProcessEnv = pr
     adminToken: e.TESSERA_ADMIN_TOKEN,
     migrate: e.TESSERA_MIGRATE === 'true',
     logLevel: e.TESSERA_LOG_LEVEL,
+    rateLimitPerMinute: e.TESSERA_RATE_LIMIT_PER_MINUTE,
   };
 }

@@ -8,3 +8,4 @@ export * from './admin-token.guard';
 export * from './metrics';
 export * from './health';
 export * from './logger';
+export * from './audit.interceptor';

@@ -1,5 +1,6 @@
 import {
   type DynamicModule,
+  type ExecutionContext,
   Global,
   Inject,
   Injectable,
@@ -8,7 +9,8 @@ import {
   type OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { LoggerModule, PinoLogger } from 'nestjs-pino';
@@ -17,6 +19,7 @@ import { type DataSource } from 'typeorm';
 import { NetworkManager, OutboxRelay } from '@tessera/messaging';
 import { dataSourceOptions, type OwningSchema } from '@tessera/persistence';
 import { type BaseConfig } from './config';
+import { AuditInterceptor } from './audit.interceptor';
 import { ContractValidationPipe } from './contract.pipe';
 import { TesseraExceptionFilter } from './exception.filter';
 import { DATABASE_ENABLED, HealthController, ReadinessRegistry } from './health';
@@ -68,6 +71,14 @@ class KitLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 }
 
+/** The throttler guards HTTP only; NATS handlers (heartbeats, reports) must never be throttled here. */
+@Injectable()
+class HttpThrottlerGuard extends ThrottlerGuard {
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(context.getType() !== 'http');
+  }
+}
+
 @Global()
 @Module({})
 export class ServiceKitModule {
@@ -81,6 +92,8 @@ export class ServiceKitModule {
           pinoHttp: { logger: options.logger, autoLogging: false, quietReqLogger: true },
         }),
         TerminusModule.forRoot({ logger: false }),
+        // Rate limit per client IP on the HTTP API (NATS handlers are not throttled here).
+        ThrottlerModule.forRoot([{ ttl: 60_000, limit: config.rateLimitPerMinute }]),
         ...(database
           ? [
               TypeOrmModule.forRoot({
@@ -102,6 +115,8 @@ export class ServiceKitModule {
         { provide: DATABASE_ENABLED, useValue: database },
         { provide: APP_FILTER, useClass: TesseraExceptionFilter },
         { provide: APP_PIPE, useClass: ContractValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+        { provide: APP_GUARD, useClass: HttpThrottlerGuard },
         MetricsService,
         ReadinessRegistry,
         database
