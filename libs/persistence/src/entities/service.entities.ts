@@ -21,14 +21,6 @@ export class PartitionStateEntity {
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }
 
-@Entity({ schema: 'consensus', name: 'lease' })
-export class LeaseEntity {
-  @PrimaryColumn({ type: 'text' }) role!: string;
-  @Column({ type: 'text' }) holder!: string;
-  @Column({ type: 'bigint' }) term!: string;
-  @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
-}
-
 @Entity({ schema: 'replication', name: 'replica_progress' })
 export class ReplicaProgressEntity {
   @PrimaryColumn({ type: 'text' }) resource!: string;
@@ -55,6 +47,6 @@ export class RecoveryOperationEntity {
 }
 
 export const HEALTH_ENTITIES = [NodeLivenessEntity];
-export const CONSENSUS_ENTITIES = [PartitionStateEntity, LeaseEntity];
+export const CONSENSUS_ENTITIES = [PartitionStateEntity];
 export const REPLICATION_ENTITIES = [ReplicaProgressEntity];
 export const RECOVERY_ENTITIES = [RecoveryOperationEntity];

@@ -1,5 +1,5 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { outboxAndInboxDdl } from './outbox.sql';
+import { leaseDdl, outboxAndInboxDdl } from './outbox.sql';
 
 /** Coordinator: nodes, resources, target assignments with the map projection, operations. */
 export class InitCoordinator1764130000000 implements MigrationInterface {
@@ -61,6 +61,7 @@ export class InitCoordinator1764130000000 implements MigrationInterface {
       )`,
       `CREATE INDEX ix_coordinator_operation_started ON coordinator.operation (started_at DESC)`,
       ...outboxAndInboxDdl('coordinator'),
+      ...leaseDdl('coordinator'),
     ];
     for (const sql of statements) await q.query(sql);
   }

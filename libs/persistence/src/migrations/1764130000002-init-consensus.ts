@@ -4,7 +4,7 @@ import { outboxAndInboxDdl } from './outbox.sql';
 /**
  * Consensus: leader-and-ISR in one row per partition (so an election always sees the ISR it
  * chooses from), compare-and-set on partition_epoch; epoch floors outlive deleted resources so
- * a re-created name never reuses an epoch; leases for singleton roles.
+ * a re-created name never reuses an epoch.
  */
 export class InitConsensus1764130000002 implements MigrationInterface {
   name = 'InitConsensus1764130000002';
@@ -30,12 +30,6 @@ export class InitConsensus1764130000002 implements MigrationInterface {
         resource text PRIMARY KEY,
         leader_epoch bigint NOT NULL,
         partition_epoch bigint NOT NULL
-      )`,
-      `CREATE TABLE consensus.lease (
-        role text PRIMARY KEY,
-        holder text NOT NULL,
-        term bigint NOT NULL,
-        expires_at timestamptz NOT NULL
       )`,
       ...outboxAndInboxDdl('consensus'),
     ];

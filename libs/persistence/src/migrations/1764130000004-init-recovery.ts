@@ -1,5 +1,5 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { outboxAndInboxDdl } from './outbox.sql';
+import { leaseDdl, outboxAndInboxDdl } from './outbox.sql';
 
 /** Recovery: every operation persisted with its steps, so a standby can resume it. */
 export class InitRecovery1764130000004 implements MigrationInterface {
@@ -22,6 +22,7 @@ export class InitRecovery1764130000004 implements MigrationInterface {
       )`,
       `CREATE INDEX ix_recovery_operation_state ON recovery.operation (state)`,
       ...outboxAndInboxDdl('recovery'),
+      ...leaseDdl('recovery'),
     ];
     for (const sql of statements) await q.query(sql);
   }

@@ -20,3 +20,20 @@ export function outboxAndInboxDdl(schema: string): string[] {
     )`,
   ];
 }
+
+/**
+ * A singleton role's lease lives in the schema of the service that holds it, so the fencing
+ * check (`SELECT … FOR SHARE` on the lease row) sits in the same transaction as every write.
+ * Expiry is judged by Postgres's clock alone, never by the contenders'.
+ */
+export function leaseDdl(schema: string): string[] {
+  return [
+    `CREATE TABLE "${schema}".lease (
+      role text PRIMARY KEY,
+      holder text NOT NULL,
+      term bigint NOT NULL CHECK (term > 0),
+      expires_at timestamptz NOT NULL,
+      acquired_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  ];
+}
