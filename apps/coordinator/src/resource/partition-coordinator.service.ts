@@ -29,6 +29,7 @@ import { OUTBOX_RELAY } from '@tessera/service-kit';
 import { MapService } from '../map/map.service';
 import { nextMapVersion } from '../map/map-version';
 import { OperationLog } from '../operation/operation-log.service';
+import { ControllerLease } from '../controller/controller-lease.service';
 
 interface ResourceRow {
   name: string;
@@ -84,6 +85,7 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
     private readonly network: NetworkManager,
     private readonly maps: MapService,
     private readonly operations: OperationLog,
+    private readonly controller: ControllerLease,
     private readonly log: PinoLogger,
   ) {
     this.log.setContext(PartitionCoordinator.name);
@@ -218,7 +220,12 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
     return rows[0];
   }
 
-  private async initializeLeaders(name: string, replicas: string[][], operationId: string | null): Promise<void> {
+  private async initializeLeaders(
+    name: string,
+    replicas: string[][],
+    operationId: string | null,
+    fenced = false,
+  ): Promise<void> {
     const reply = await this.network.request(
       'consensus.partition.initialize',
       Subjects.consensus.initializePartitions,
@@ -226,6 +233,7 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
       { timeoutMs: 10_000 },
     );
     await this.db.transaction(async (m) => {
+      if (fenced) await this.controller.fence(m);
       await m.query(`UPDATE coordinator.resource SET state = 'ACTIVE' WHERE name = $1 AND state = 'CREATING'`, [name]);
       if (operationId) await this.operations.finish(m, operationId, 'SUCCEEDED', replicas.length);
       else await this.operations.finishBySubject(m, 'CREATE_RESOURCE', name, 'SUCCEEDED', replicas.length);
@@ -233,9 +241,10 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
     this.log.info({ resource: name, created: reply.created }, 'first leaders granted');
   }
 
-  private async finishDelete(name: string): Promise<void> {
+  private async finishDelete(name: string, fenced = false): Promise<void> {
     await this.network.request('consensus.partition.delete', Subjects.consensus.deletePartitions, { resource: name }, { timeoutMs: 10_000 });
     await this.db.transaction(async (m) => {
+      if (fenced) await this.controller.fence(m);
       await m.query(`DELETE FROM coordinator.resource WHERE name = $1 AND state = 'DELETING'`, [name]);
       const version = await nextMapVersion(m);
       const deleted: Omit<ResourceDeletedEventV1, 'eventId' | 'at'> = { resource: name };
@@ -248,9 +257,12 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
     this.log.info({ resource: name }, 'resource deleted');
   }
 
-  /** Finishes creations and deletions left half-way (consensus away, coordinator restarted). */
+  /**
+   * Finishes creations and deletions left half-way (consensus away, coordinator restarted).
+   * Singleton work: only the controller-lease holder runs it, and its writes are fenced.
+   */
   private async reconcile(): Promise<void> {
-    if (this.reconciling) return;
+    if (this.reconciling || !this.controller.isActive) return;
     this.reconciling = true;
     try {
       const pending: ResourceRow[] = await this.db.query(
@@ -259,11 +271,11 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
       for (const row of pending) {
         try {
           if (row.state === 'DELETING') {
-            await this.finishDelete(row.name);
+            await this.finishDelete(row.name, true);
           } else {
             const map = await this.maps.view(row.name);
             const replicas = (map.resources[0]?.partitions ?? []).map((p) => p.replicas);
-            await this.initializeLeaders(row.name, replicas, null);
+            await this.initializeLeaders(row.name, replicas, null, true);
           }
         } catch (error) {
           this.log.warn({ resource: row.name, state: row.state, err: error }, 'reconcile attempt failed; will retry');
