@@ -70,7 +70,7 @@ export function buildTopology(allNodes: NormalNode[], resource: NormalResource):
       domainNodes.push([]);
     }
     domainOf[local] = d;
-    domainNodes[d]!.push(local);
+    domainNodes[d].push(local);
   });
 
   // Smallest t with Σ min(t, |domain|) ≥ RF: the most even spread the domains allow.

@@ -80,28 +80,34 @@ function explainOne(
 ): PlacementExplanation {
   const { resource, topology, layout, leaders } = plan;
   const { spreadBy, replicationFactor: rf, requireTags } = resource;
-  const row = plan.rows[partition]!;
+  const row = plan.rows[partition];
   const current = [...(input.current[resource.name]?.[partition] ?? [])];
   const localOfId = (id: string): number => {
     const g = input.nodeIndex.get(id);
-    return g === undefined ? -1 : topology.localOf[g]!;
+    return g === undefined ? -1 : topology.localOf[g];
   };
-  const domainName = (local: number): string => topology.domainNames[topology.domainOf[local]!]!;
+  const domainName = (local: number): string => topology.domainNames[topology.domainOf[local]];
   const load = (local: number): string =>
-    `holds ${layout.counts[local]!} replicas, target ${layout.lo[local]!}–${layout.hi[local]!} (fair share ${layout.share[local]!.toFixed(2)})`;
+    `holds ${layout.counts[local]} replicas, target ${layout.lo[local]}–${layout.hi[local]} (fair share ${layout.share[local].toFixed(2)})`;
   const unit = spreadBy === 'none' ? 'node' : spreadBy;
 
   const removedIds = current.filter((id) => !row.includes(id));
   const removed = removedIds.map((id): RemovedReplica => {
     const g = input.nodeIndex.get(id);
     if (g === undefined) return { node: id, reason: 'node is no longer in the cluster' };
-    const node = input.nodes[g]!;
+    const node = input.nodes[g];
     if (!isEligibleState(node.state)) return { node: id, reason: `node is ${node.state}` };
     const missing = requireTags.filter((t) => !node.tags.has(t));
-    if (missing.length > 0) return { node: id, reason: `node lacks required tag(s) ${missing.join(', ')}` };
+    if (missing.length > 0)
+      return { node: id, reason: `node lacks required tag(s) ${missing.join(', ')}` };
     const local = localOfId(id);
     const peers = current.filter((other) => other !== id && localOfId(other) >= 0);
-    if (peers.some((other) => localOfId(other) >= 0 && domainName(localOfId(other)) === domainName(local)) && topology.perDomainCap === 1) {
+    if (
+      peers.some(
+        (other) => localOfId(other) >= 0 && domainName(localOfId(other)) === domainName(local),
+      ) &&
+      topology.perDomainCap === 1
+    ) {
       return { node: id, reason: `another replica already sat in ${unit} ${domainName(local)}` };
     }
     return {
@@ -112,24 +118,30 @@ function explainOne(
 
   const replicas = row.map((id, k): ReplicaExplanation => {
     const local = localOfId(id);
-    const node = topology.nodes[local]!;
+    const node = topology.nodes[local];
     const kept = current.includes(id);
     const reasons: string[] = [];
     if (kept) {
       reasons.push('already held this replica in the assignment in force (kept: no data movement)');
     } else if (current.length === 0) {
-      reasons.push(`new partition: chosen as one of the nodes furthest below their fair share in an open ${unit}`);
+      reasons.push(
+        `new partition: chosen as one of the nodes furthest below their fair share in an open ${unit}`,
+      );
     } else {
       const replaced = removed.map((r) => `${r.node} (${r.reason})`).join('; ');
-      reasons.push(`added to replace ${replaced || 'a missing replica'}; it was below its fair share`);
+      reasons.push(
+        `added to replace ${replaced || 'a missing replica'}; it was below its fair share`,
+      );
     }
     reasons.push(`node ${load(local)}`);
-    reasons.push(`${unit} ${domainName(local)} holds ${row.filter((o) => domainName(localOfId(o)) === domainName(local)).length} of this partition's replicas (cap ${topology.perDomainCap})`);
+    reasons.push(
+      `${unit} ${domainName(local)} holds ${row.filter((o) => domainName(localOfId(o)) === domainName(local)).length} of this partition's replicas (cap ${topology.perDomainCap})`,
+    );
     if (k === 0) {
       reasons.push(
         current[0] === id
           ? 'preferred leader kept from the assignment in force'
-          : `preferred leader: chosen to even leadership; leads ${leaders.leaderCounts[local]!} partitions, target ${leaders.lo[local]!}–${leaders.hi[local]!}`,
+          : `preferred leader: chosen to even leadership; leads ${leaders.leaderCounts[local]} partitions, target ${leaders.lo[local]}–${leaders.hi[local]}`,
       );
     }
     return {
@@ -140,11 +152,11 @@ function explainOne(
       domain: domainName(local),
       decision: kept ? 'kept' : 'added',
       reasons,
-      replicas: layout.counts[local]!,
-      fairShare: layout.share[local]!,
-      replicaTarget: [layout.lo[local]!, layout.hi[local]!],
-      leaders: leaders.leaderCounts[local]!,
-      leaderTarget: [leaders.lo[local]!, leaders.hi[local]!],
+      replicas: layout.counts[local],
+      fairShare: layout.share[local],
+      replicaTarget: [layout.lo[local], layout.hi[local]],
+      leaders: leaders.leaderCounts[local],
+      leaderTarget: [leaders.lo[local], leaders.hi[local]],
     };
   });
 
@@ -167,13 +179,20 @@ function explainOne(
     groups.set(reason, list);
   };
   const domainCount = new Map<string, number>();
-  for (const id of row) domainCount.set(domainName(localOfId(id)), (domainCount.get(domainName(localOfId(id))) ?? 0) + 1);
+  for (const id of row)
+    domainCount.set(
+      domainName(localOfId(id)),
+      (domainCount.get(domainName(localOfId(id))) ?? 0) + 1,
+    );
   for (const node of input.nodes) {
     if (row.includes(node.id)) continue;
     avoid(avoidReason(node, plan, localOfId(node.id), domainCount, unit), node.id);
   }
   const avoided = [...groups].map(([reason, nodes]) => ({
-    reason: nodes.length > MAX_LISTED ? `${reason} (${nodes.length} nodes, first ${MAX_LISTED} listed)` : reason,
+    reason:
+      nodes.length > MAX_LISTED
+        ? `${reason} (${nodes.length} nodes, first ${MAX_LISTED} listed)`
+        : reason,
     nodes: nodes.slice(0, MAX_LISTED),
   }));
 
@@ -203,11 +222,11 @@ function avoidReason(
   const missing = plan.resource.requireTags.filter((t) => !node.tags.has(t));
   if (missing.length > 0) return `lacks required tag(s) ${missing.join(', ')}`;
   const { topology, layout } = plan;
-  const domain = topology.domainNames[topology.domainOf[local]!]!;
+  const domain = topology.domainNames[topology.domainOf[local]];
   if ((domainCount.get(domain) ?? 0) >= topology.perDomainCap) {
     return `${unit} ${domain} already holds ${topology.perDomainCap === 1 ? 'a replica' : `${topology.perDomainCap} replicas`} of this partition`;
   }
-  if (layout.counts[local]! >= layout.hi[local]!) {
+  if (layout.counts[local] >= layout.hi[local]) {
     return 'at the top of its replica target (taking more would unbalance the cluster)';
   }
   return 'has room, but this partition kept the replicas it had (taking one would add a move)';

@@ -64,7 +64,10 @@ export function migrationFor(
  * each node at most maxMovesPerNode times. Greedy in migration order; a node's cursor only moves
  * forward, so this is linear in the number of migrations.
  */
-export function groupIntoWaves(migrations: PartitionMigration[], limits: ThrottleLimits): number[][] {
+export function groupIntoWaves(
+  migrations: PartitionMigration[],
+  limits: ThrottleLimits,
+): number[][] {
   const perNode = Math.max(1, Math.floor(limits.maxMovesPerNode));
   const perCluster = Math.max(1, Math.floor(limits.maxMovesPerCluster));
   const cursor = new Map<string, { wave: number; used: number }>();
@@ -83,6 +86,6 @@ export function groupIntoWaves(migrations: PartitionMigration[], limits: Throttl
   });
   // A skipped wave index can stay empty only if all its would-be members went later; compact.
   const compact = waves.filter((w) => w !== undefined && w.length > 0);
-  compact.forEach((members, w) => members.forEach((i) => (migrations[i]!.wave = w)));
+  compact.forEach((members, w) => members.forEach((i) => (migrations[i].wave = w)));
   return compact;
 }

@@ -8,24 +8,26 @@ import type { NodeState, PlacementInput, PlacementNode, PlacementResource } from
 const states: NodeState[] = ['ALIVE', 'ALIVE', 'ALIVE', 'SUSPECT', 'DEAD', 'DRAINING', 'LEFT'];
 
 const nodeArb = (i: number): fc.Arbitrary<PlacementNode> =>
-  fc.record({
-    zone: fc.integer({ min: 0, max: 5 }),
-    rack: fc.integer({ min: 0, max: 2 }),
-    capacity: fc.constantFrom(1, 1, 2, 4),
-    ssd: fc.boolean(),
-    state: fc.constantFrom(...states),
-  }).map(({ zone, rack, capacity, ssd, state }) => ({
-    id: `n${i}`,
-    zone: `z${zone}`,
-    rack: `r${rack}`,
-    capacity,
-    tags: ssd ? ['ssd'] : [],
-    state,
-  }));
+  fc
+    .record({
+      zone: fc.integer({ min: 0, max: 5 }),
+      rack: fc.integer({ min: 0, max: 2 }),
+      capacity: fc.constantFrom(1, 1, 2, 4),
+      ssd: fc.boolean(),
+      state: fc.constantFrom(...states),
+    })
+    .map(({ zone, rack, capacity, ssd, state }) => ({
+      id: `n${i}`,
+      zone: `z${zone}`,
+      rack: `r${rack}`,
+      capacity,
+      tags: ssd ? ['ssd'] : [],
+      state,
+    }));
 
-const clusterArb = fc.integer({ min: 1, max: 24 }).chain((count) =>
-  fc.tuple(...Array.from({ length: count }, (_, i) => nodeArb(i))),
-);
+const clusterArb = fc
+  .integer({ min: 1, max: 24 })
+  .chain((count) => fc.tuple(...Array.from({ length: count }, (_, i) => nodeArb(i))));
 
 const resourceArb: fc.Arbitrary<PlacementResource> = fc.record({
   name: fc.constant('r'),
@@ -91,8 +93,14 @@ describe('planPlacement properties', () => {
         fc.integer({ min: 1, max: 3 }),
         (perZone, zones, partitions, rf) => {
           const count = perZone * zones;
-          const nodes = Array.from({ length: count }, (_, i) => ({ id: `n${i}`, zone: `z${i % zones}` }));
-          const sut = planPlacement({ nodes, resources: [{ name: 'r', partitions, replicationFactor: rf }] });
+          const nodes = Array.from({ length: count }, (_, i) => ({
+            id: `n${i}`,
+            zone: `z${i % zones}`,
+          }));
+          const sut = planPlacement({
+            nodes,
+            resources: [{ name: 'r', partitions, replicationFactor: rf }],
+          });
           const stats = balanceStats(sut.assignment, nodes);
           expect(stats.replicas.maxDeviation).toBeLessThan(1 + 1e-9);
           expect(stats.leaders.maxDeviation).toBeLessThan(1 + 1e-9);
@@ -114,12 +122,18 @@ describe('planPlacement properties', () => {
           // At least 5 zones of ≥ 2 nodes: after ≤ 3 changes no zone exceeds 1/RF of capacity.
           const count = perZone * zones;
           const resource = { name: 'r', partitions, replicationFactor: 3 };
-          const nodes = Array.from({ length: count }, (_, i) => ({ id: `n${i}`, zone: `z${i % zones}` }));
+          const nodes = Array.from({ length: count }, (_, i) => ({
+            id: `n${i}`,
+            zone: `z${i % zones}`,
+          }));
           const before = planPlacement({ nodes, resources: [resource] });
-          const gone = new Set(removals.map((k) => nodes[k % count]!.id));
+          const gone = new Set(removals.map((k) => nodes[k % count].id));
           const after = [
             ...nodes.filter((n) => !gone.has(n.id)),
-            ...Array.from({ length: additions }, (_, i) => ({ id: `m${i}`, zone: `z${i % zones}` })),
+            ...Array.from({ length: additions }, (_, i) => ({
+              id: `m${i}`,
+              zone: `z${i % zones}`,
+            })),
           ];
           const input = { nodes: after, resources: [resource], current: before.assignment };
           const sut = planPlacement(input);
@@ -128,9 +142,11 @@ describe('planPlacement properties', () => {
           const stats = balanceStats(sut.assignment, after);
           expect(stats.replicas.maxDeviation).toBeLessThan(1 + 1e-9);
           // Lower bound on moves: lost replicas, plus what new nodes must receive to reach ⌊share⌋.
-          const lost = before.assignment['r']!.flat().filter((id) => gone.has(id)).length;
+          const lost = before.assignment['r'].flat().filter((id) => gone.has(id)).length;
           const share = (partitions * 3) / after.length;
-          const bound = Math.max(lost, additions * Math.floor(share)) + (lost > 0 && additions > 0 ? additions * Math.floor(share) : 0);
+          const bound =
+            Math.max(lost, additions * Math.floor(share)) +
+            (lost > 0 && additions > 0 ? additions * Math.floor(share) : 0);
           expect(sut.moves).toBeLessThanOrEqual(Math.ceil(1.1 * bound) + 2);
         },
       ),

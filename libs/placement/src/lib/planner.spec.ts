@@ -50,10 +50,14 @@ describe(planPlacement.name, () => {
   it('moves only the replicas of a removed node', () => {
     const nodes = makeNodes(12, 4);
     const first = planPlacement({ nodes, resources: [orders] });
-    const gone = nodes[5]!.id;
-    const held = first.assignment['orders']!.filter((row) => row.includes(gone)).length;
+    const gone = nodes[5].id;
+    const held = first.assignment['orders'].filter((row) => row.includes(gone)).length;
 
-    const input = { nodes: nodes.filter((n) => n.id !== gone), resources: [orders], current: first.assignment };
+    const input = {
+      nodes: nodes.filter((n) => n.id !== gone),
+      resources: [orders],
+      current: first.assignment,
+    };
     const sut = planPlacement(input);
 
     expect(hardConstraintViolations(input, sut)).toEqual([]);
@@ -62,17 +66,17 @@ describe(planPlacement.name, () => {
 
   it('gives nothing to DEAD, DRAINING or LEFT nodes but still uses SUSPECT ones', () => {
     const nodes = makeNodes(12, 4);
-    nodes[0]!.state = 'DEAD';
-    nodes[1]!.state = 'DRAINING';
-    nodes[2]!.state = 'LEFT';
-    nodes[3]!.state = 'SUSPECT';
+    nodes[0].state = 'DEAD';
+    nodes[1].state = 'DRAINING';
+    nodes[2].state = 'LEFT';
+    nodes[3].state = 'SUSPECT';
     const input = { nodes, resources: [orders] };
 
     const sut = planPlacement(input);
 
-    const used = new Set(sut.assignment['orders']!.flat());
-    expect(used.has(nodes[0]!.id) || used.has(nodes[1]!.id) || used.has(nodes[2]!.id)).toBe(false);
-    expect(used.has(nodes[3]!.id)).toBe(true);
+    const used = new Set(sut.assignment['orders'].flat());
+    expect(used.has(nodes[0].id) || used.has(nodes[1].id) || used.has(nodes[2].id)).toBe(false);
+    expect(used.has(nodes[3].id)).toBe(true);
     expect(hardConstraintViolations(input, sut)).toEqual([]);
   });
 
@@ -142,13 +146,19 @@ describe(planPlacement.name, () => {
       }
 
       expect(caught).toBeInstanceOf(PlacementError);
-      expect(caught).toMatchObject({ code: 'UNSATISFIABLE', constraint: 'requireTags', name: 'PlacementError' });
+      expect(caught).toMatchObject({
+        code: 'UNSATISFIABLE',
+        constraint: 'requireTags',
+        name: 'PlacementError',
+      });
     });
 
     it('rejects malformed input as INVALID_INPUT', () => {
       const bad = { nodes: [{ id: 'a' }, { id: 'a' }], resources: [] } as PlacementInput;
 
-      expect(() => planPlacement(bad)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', constraint: 'nodes' }));
+      expect(() => planPlacement(bad)).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT', constraint: 'nodes' }),
+      );
     });
 
     it.each([

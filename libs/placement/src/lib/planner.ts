@@ -2,7 +2,13 @@ import { buildTopology, type ResourceTopology } from './domains';
 import { planLeaders, type LeaderLayout } from './leaders';
 import { DEFAULT_THROTTLE, groupIntoWaves, migrationFor } from './migration-plan';
 import { planReplicas, type ReplicaLayout } from './replicas';
-import type { PartitionMigration, PlacementInput, PlacementResult, PlanOptions, ThrottleLimits } from './types';
+import type {
+  PartitionMigration,
+  PlacementInput,
+  PlacementResult,
+  PlanOptions,
+  ThrottleLimits,
+} from './types';
 import { normalizeInput, type NormalInput, type NormalResource } from './validate';
 
 /** Everything the planner decided for one resource; `explainPlacement` reads it too. */
@@ -65,25 +71,32 @@ export function planInDetail(input: PlacementInput, options: PlanOptions = {}): 
     const currentLeader = new Int32Array(partitions).fill(-1);
     if (current !== undefined) {
       for (let p = 0; p < Math.min(partitions, current.length); p++) {
-        const id = current[p]![0];
+        const id = current[p][0];
         const global = id === undefined ? undefined : normal.nodeIndex.get(id);
-        if (global !== undefined) currentLeader[p] = topology.localOf[global]!;
+        if (global !== undefined) currentLeader[p] = topology.localOf[global];
       }
     }
-    const leaders = planLeaders(layout.slots, rf, partitions, layout.counts, layout.leaderKept, currentLeader);
+    const leaders = planLeaders(
+      layout.slots,
+      rf,
+      partitions,
+      layout.counts,
+      layout.leaderKept,
+      currentLeader,
+    );
 
     const ids = topology.nodes.map((node) => node.id);
     const rows: string[][] = new Array<string[]>(partitions);
     for (let p = 0; p < partitions; p++) {
       const base = p * rf;
-      const lead = leaders.leaderOffset[p]!;
+      const lead = leaders.leaderOffset[p];
       const before = current?.[p];
       if (before !== undefined && unchanged(before, layout.slots, base, rf, lead, ids)) {
         rows[p] = before.slice(); // keeps the follower order in force too
         continue;
       }
-      const row = [ids[layout.slots[base + lead]!]!];
-      for (let k = 0; k < rf; k++) if (k !== lead) row.push(ids[layout.slots[base + k]!]!);
+      const row = [ids[layout.slots[base + lead]]];
+      for (let k = 0; k < rf; k++) if (k !== lead) row.push(ids[layout.slots[base + k]]);
       rows[p] = row;
 
       if (before === undefined || before.length === 0) {
@@ -128,7 +141,7 @@ function unchanged(
   lead: number,
   ids: readonly string[],
 ): boolean {
-  if (before.length !== rf || before[0] !== ids[slots[base + lead]!]) return false;
-  for (let k = 0; k < rf; k++) if (!before.includes(ids[slots[base + k]!]!)) return false;
+  if (before.length !== rf || before[0] !== ids[slots[base + lead]]) return false;
+  for (let k = 0; k < rf; k++) if (!before.includes(ids[slots[base + k]])) return false;
   return true;
 }

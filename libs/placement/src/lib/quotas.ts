@@ -10,22 +10,26 @@ function snap(x: number): number {
  * Shares `total` in proportion to `weights`, never giving an item more than its cap; what a capped
  * item cannot take is shared among the others (water-filling). Assumes Σ caps ≥ total.
  */
-export function waterfill(weights: readonly number[], caps: readonly number[], total: number): number[] {
+export function waterfill(
+  weights: readonly number[],
+  caps: readonly number[],
+  total: number,
+): number[] {
   const shares = new Array<number>(weights.length).fill(0);
   const open = new Set(weights.map((_, i) => i));
   let remaining = total;
   for (;;) {
     let weightSum = 0;
-    for (const i of open) weightSum += weights[i]!;
+    for (const i of open) weightSum += weights[i];
     if (open.size === 0 || weightSum <= 0) break;
-    const saturated = [...open].filter((i) => (remaining * weights[i]!) / weightSum > caps[i]!);
+    const saturated = [...open].filter((i) => (remaining * weights[i]) / weightSum > caps[i]);
     if (saturated.length === 0) {
-      for (const i of open) shares[i] = (remaining * weights[i]!) / weightSum;
+      for (const i of open) shares[i] = (remaining * weights[i]) / weightSum;
       break;
     }
     for (const i of saturated) {
-      shares[i] = caps[i]!;
-      remaining -= caps[i]!;
+      shares[i] = caps[i];
+      remaining -= caps[i];
       open.delete(i);
     }
   }
@@ -56,19 +60,27 @@ export function rangesOf(share: Float64Array): Quotas {
  * fixed integers: which nodes end on the upper bound is left to the moves, which is what lets a
  * plan starting from the assignment in force stop at the minimum number of moves.
  */
-export function computeQuotas(topo: ResourceTopology, partitions: number, replicationFactor: number): Quotas {
+export function computeQuotas(
+  topo: ResourceTopology,
+  partitions: number,
+  replicationFactor: number,
+): Quotas {
   const total = partitions * replicationFactor;
-  const domainWeights = topo.domainNodes.map((m) => m.reduce((s, i) => s + topo.nodes[i]!.capacity, 0));
-  const domainCaps = topo.domainNodes.map((m) => partitions * Math.min(topo.perDomainCap, m.length));
+  const domainWeights = topo.domainNodes.map((m) =>
+    m.reduce((s, i) => s + topo.nodes[i].capacity, 0),
+  );
+  const domainCaps = topo.domainNodes.map(
+    (m) => partitions * Math.min(topo.perDomainCap, m.length),
+  );
   const domainShares = waterfill(domainWeights, domainCaps, total);
   const share = new Float64Array(topo.nodes.length);
   topo.domainNodes.forEach((members, d) => {
     const nodeShares = waterfill(
-      members.map((i) => topo.nodes[i]!.capacity),
+      members.map((i) => topo.nodes[i].capacity),
       members.map(() => partitions),
-      domainShares[d]!,
+      domainShares[d],
     );
-    members.forEach((i, k) => (share[i] = nodeShares[k]!));
+    members.forEach((i, k) => (share[i] = nodeShares[k]));
   });
   return rangesOf(share);
 }

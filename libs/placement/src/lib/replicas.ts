@@ -45,24 +45,16 @@ export function planReplicas(
   const slots = new Int32Array(partitions * rf).fill(-1);
   const counts = new Int32Array(n);
   const leaderKept = new Uint8Array(partitions);
-  // Slot positions per node, built only when some node needs rebalancing: a compressed snapshot
-  // plus what each node gains afterwards. Entries go stale when a node loses a slot, so readers
-  // check slots[pos].
-  let snapStart: Int32Array | undefined;
-  let snapPos = new Int32Array(0);
-  let gained: number[][] = [];
+  // Slot positions per node, built only when some node needs rebalancing, then appended to as
+  // nodes gain slots. Entries go stale when a node loses a slot, so readers check slots[pos].
+  let lists: number[][] | undefined;
   const positionsOf = (x: number): number[] => {
-    if (snapStart === undefined) {
-      snapStart = new Int32Array(n + 1);
-      for (let pos = 0; pos < slots.length; pos++) snapStart[slots[pos]! + 1]!++;
-      for (let i = 0; i < n; i++) snapStart[i + 1]! += snapStart[i]!;
-      snapPos = new Int32Array(slots.length);
-      const next = snapStart.slice(0, n);
-      for (let pos = 0; pos < slots.length; pos++) snapPos[next[slots[pos]!]!++] = pos;
-      gained = Array.from({ length: n }, () => []);
+    if (lists === undefined) {
+      const built: number[][] = Array.from({ length: n }, () => []);
+      for (let pos = 0; pos < slots.length; pos++) built[slots[pos]].push(pos);
+      lists = built;
     }
-    const own = Array.from(snapPos.subarray(snapStart[x]!, snapStart[x + 1]!));
-    return gained[x]!.length === 0 ? own : own.concat(gained[x]!);
+    return lists[x];
   };
   /** Slots filled by this plan rather than kept: re-pointing them again costs no extra move. */
   const fresh = new Uint8Array(partitions * rf);
@@ -81,14 +73,14 @@ export function planReplicas(
     let used = 0;
     for (let k = 0; k < rf; k++) {
       const pos = base + k;
-      const s = slots[pos]!;
+      const s = slots[pos];
       if (s >= 0 && pos !== skipPos && domainOf[s] === d) used++;
     }
     return used < perDomainCap;
   };
   const fits = (node: number, pos: number): boolean => {
     const p = (pos / rf) | 0;
-    return !inPartition(p, node) && domainOpen(p, domainOf[node]!, pos);
+    return !inPartition(p, node) && domainOpen(p, domainOf[node], pos);
   };
   const isLeaderPos = (pos: number): boolean => pos % rf === 0 && leaderKept[(pos / rf) | 0] === 1;
 
@@ -96,19 +88,19 @@ export function planReplicas(
   if (current !== undefined) {
     const limit = Math.min(partitions, current.length);
     for (let p = 0; p < limit; p++) {
-      const row = current[p]!;
+      const row = current[p];
       let filled = 0;
       for (let j = 0; j < row.length && filled < rf; j++) {
-        const global = nodeIndex.get(row[j]!);
+        const global = nodeIndex.get(row[j]);
         if (global === undefined) continue;
-        const node = localOf[global]!;
-        if (node < 0 || inPartition(p, node) || !domainOpen(p, domainOf[node]!, -1)) continue;
+        const node = localOf[global];
+        if (node < 0 || inPartition(p, node) || !domainOpen(p, domainOf[node], -1)) continue;
         if (j === 0) {
           leaderKept[p] = 1;
-          leads[node]!++;
+          leads[node]++;
         }
         slots[p * rf + filled++] = node;
-        counts[node]!++;
+        counts[node]++;
       }
     }
   }
@@ -118,50 +110,53 @@ export function planReplicas(
 
   // Need bookkeeping: per-domain queues of nodes below ⌈share⌉, keyed so that nodes below
   // ⌊share⌋ come first, and domains keyed by their members' total need.
-  const need = (m: number): number => Math.max(0, hi[m]! - counts[m]!) + Math.max(0, lo[m]! - counts[m]!);
+  const need = (m: number): number =>
+    Math.max(0, hi[m] - counts[m]) + Math.max(0, lo[m] - counts[m]);
   const posInDomain = new Int32Array(n);
   const nodeQueues = domainNodes.map((members) => {
     members.forEach((node, k) => (posInDomain[node] = k));
     return new BucketQueue(members.map(need));
   });
-  const domainQueue = new BucketQueue(domainNodes.map((members) => members.reduce((s, m) => s + need(m), 0)));
+  const domainQueue = new BucketQueue(
+    domainNodes.map((members) => members.reduce((s, m) => s + need(m), 0)),
+  );
   const adjust = (m: number, delta: number): void => {
-    const d = domainOf[m]!;
+    const d = domainOf[m];
     const before = need(m);
-    counts[m]! += delta;
+    counts[m] += delta;
     const after = need(m);
-    nodeQueues[d]!.set(posInDomain[m]!, after);
+    nodeQueues[d].set(posInDomain[m], after);
     domainQueue.set(d, domainQueue.key(d) + after - before);
   };
   const place = (pos: number, node: number): void => {
-    const old = slots[pos]!;
+    const old = slots[pos];
     slots[pos] = node;
     if (old >= 0) adjust(old, -1);
     adjust(node, 1);
     if (isLeaderPos(pos)) {
-      if (old >= 0) leads[old]!--;
-      leads[node]!++;
+      if (old >= 0) leads[old]--;
+      leads[node]++;
     }
-    if (snapStart !== undefined) gained[node]!.push(pos);
+    lists?.[node].push(pos);
   };
   // Leadership travels with a move when the giver keeps its share of leaders and the taker
   // is short of about one leader per RF replicas.
-  const canGiveLeader = (x: number): boolean => leads[x]! - 1 >= Math.floor((counts[x]! - 1) / rf);
-  const wantsLeader = (y: number): boolean => leads[y]! < Math.ceil((counts[y]! + 1) / rf);
+  const canGiveLeader = (x: number): boolean => leads[x] - 1 >= Math.floor((counts[x] - 1) / rf);
+  const wantsLeader = (y: number): boolean => leads[y] < Math.ceil((counts[y] + 1) / rf);
 
   // Candidate search: the neediest node that fits slot `pos` (and, for a leader slot, wants one).
   let searchPos = 0;
   let leaderSlot = false;
   let found = -1;
   const nodeVisitors = domainNodes.map((members) => (k: number): boolean => {
-    const m = members[k]!;
+    const m = members[k];
     return !inPartition((searchPos / rf) | 0, m) && (!leaderSlot || wantsLeader(m));
   });
   const domainFits = (d: number): boolean => {
     if (!domainOpen((searchPos / rf) | 0, d, searchPos)) return false;
-    const k = nodeQueues[d]!.find(nodeVisitors[d]!);
+    const k = nodeQueues[d].find(nodeVisitors[d]);
     if (k < 0) return false;
-    found = domainNodes[d]![k]!;
+    found = domainNodes[d][k];
     return true;
   };
   const neediestFor = (pos: number, forLeader: boolean): number => {
@@ -176,12 +171,12 @@ export function planReplicas(
   for (let p = 0; p < partitions; p++) {
     for (let k = 0; k < rf; k++) {
       const pos = p * rf + k;
-      if (slots[pos]! >= 0) continue;
+      if (slots[pos] >= 0) continue;
       let node = neediestFor(pos, false);
       if (node < 0) {
         let bestLoad = Infinity;
         for (let c = 0; c < n; c++) {
-          const load = (counts[c]! - share[c]!) / topo.nodes[c]!.capacity;
+          const load = (counts[c] - share[c]) / topo.nodes[c].capacity;
           if (load < bestLoad && fits(c, pos)) {
             bestLoad = load;
             node = c;
@@ -195,19 +190,24 @@ export function planReplicas(
   }
 
   // 4. First re-point slots this plan filled itself (free), then move kept replicas.
-  for (let o = 0; o < n; o++) while (counts[o]! > hi[o]! && shedAlongChain(o, true));
-  for (let u = 0; u < n; u++) while (counts[u]! < lo[u]! && gainAlongChain(u, true));
+  if (freshPositions.length > 0) {
+    for (let o = 0; o < n; o++) while (counts[o] > hi[o] && shedAlongChain(o, true));
+    for (let u = 0; u < n; u++) while (counts[u] < lo[u] && gainAlongChain(u, true));
+  }
 
   // 4a. Nodes above ⌈share⌉ give replicas to the neediest node that fits.
   for (let o = 0; o < n; o++) {
-    if (counts[o]! <= hi[o]!) continue;
+    if (counts[o] <= hi[o]) continue;
     for (const leaderPass of [true, false]) {
       for (const pos of positionsOf(o)) {
-        if (counts[o]! <= hi[o]!) break;
+        if (counts[o] <= hi[o]) break;
         if (slots[pos] !== o || isLeaderPos(pos) !== leaderPass) continue;
-        if (leaderPass && !canGiveLeader(o)) continue;
+        if (leaderPass && !canGiveLeader(o)) break;
         const u = neediestFor(pos, leaderPass);
         if (u >= 0) place(pos, u);
+        // No taker wants a leader slot: searching the other leader slots would scan all nodes
+        // again for nothing.
+        else if (leaderPass) break;
       }
     }
   }
@@ -217,11 +217,11 @@ export function planReplicas(
   let donorCursor = 0;
   for (let u = 0; u < n; u++) {
     let idle = 0;
-    while (counts[u]! < lo[u]! && idle < n) {
+    while (counts[u] < lo[u] && idle < n) {
       const x = donorCursor;
       donorCursor = (donorCursor + 1) % n;
       idle++;
-      if (x === u || counts[x]! <= lo[x]!) continue;
+      if (x === u || counts[x] <= lo[x]) continue;
       const preferLeader = wantsLeader(u) && canGiveLeader(x);
       let taken = false;
       for (const leaderPass of preferLeader ? [true, false] : [false]) {
@@ -240,13 +240,13 @@ export function planReplicas(
   // 4c. Chains for whatever direct moves could not fix.
   let unbalanced = 0;
   for (let o = 0; o < n; o++) {
-    while (counts[o]! > hi[o]! && shedAlongChain(o, false));
+    while (counts[o] > hi[o] && shedAlongChain(o, false));
   }
   for (let u = 0; u < n; u++) {
-    while (counts[u]! < lo[u]! && gainAlongChain(u, false));
+    while (counts[u] < lo[u] && gainAlongChain(u, false));
   }
   for (let m = 0; m < n; m++) {
-    unbalanced += Math.max(0, counts[m]! - hi[m]!) + Math.max(0, lo[m]! - counts[m]!);
+    unbalanced += Math.max(0, counts[m] - hi[m]) + Math.max(0, lo[m] - counts[m]);
   }
   return { slots, counts, share, lo, hi, leaderKept, unbalanced };
 
@@ -259,7 +259,7 @@ export function planReplicas(
     const queue = [source];
     let budget = SEARCH_BUDGET;
     for (let head = 0; head < queue.length; head++) {
-      const x = queue[head]!;
+      const x = queue[head];
       for (const pos of positionsOf(x)) {
         if (slots[pos] !== x || (freshOnly && fresh[pos] === 0)) continue;
         for (let y = 0; y < n; y++) {
@@ -268,7 +268,7 @@ export function planReplicas(
           seen[y] = 1;
           parent[y] = x;
           parentPos[y] = pos;
-          if (counts[y]! < hi[y]!) return applyChain(y, parent, parentPos);
+          if (counts[y] < hi[y]) return applyChain(y, parent, parentPos);
           queue.push(y);
         }
       }
@@ -286,20 +286,20 @@ export function planReplicas(
     const queue = [sink];
     let budget = SEARCH_BUDGET;
     for (let head = 0; head < queue.length; head++) {
-      const y = queue[head]!;
+      const y = queue[head];
       const scan = freshOnly ? freshPositions.length : slots.length;
       for (let i = 0; i < scan; i++) {
         if (--budget <= 0) return false;
-        const pos = freshOnly ? freshPositions[i]! : i;
-        const x = slots[pos]!;
+        const pos = freshOnly ? freshPositions[i] : i;
+        const x = slots[pos];
         if (seen[x] || !fits(y, pos)) continue;
         seen[x] = 1;
         taker[x] = y;
         takerPos[x] = pos;
-        if (counts[x]! > lo[x]!) {
-          for (let z = x; taker[z]! >= 0; z = taker[z]!) {
-            if (slots[takerPos[z]!] !== z || !fits(taker[z]!, takerPos[z]!)) return false;
-            place(takerPos[z]!, taker[z]!);
+        if (counts[x] > lo[x]) {
+          for (let z = x; taker[z] >= 0; z = taker[z]) {
+            if (slots[takerPos[z]] !== z || !fits(taker[z], takerPos[z])) return false;
+            place(takerPos[z], taker[z]);
           }
           return true;
         }
@@ -311,7 +311,7 @@ export function planReplicas(
 
   function applyChain(end: number, parent: Int32Array, parentPos: Int32Array): boolean {
     const edges: [number, number, number][] = [];
-    for (let y = end; parent[y]! >= 0; y = parent[y]!) edges.push([parentPos[y]!, parent[y]!, y]);
+    for (let y = end; parent[y] >= 0; y = parent[y]) edges.push([parentPos[y], parent[y], y]);
     const applied: [number, number][] = [];
     for (const [pos, x, y] of edges) {
       if (slots[pos] !== x || !fits(y, pos)) {

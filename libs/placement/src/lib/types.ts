@@ -45,7 +45,8 @@ export interface PlanOptions {
   throttle?: Partial<ThrottleLimits>;
 }
 
-export type MigrationStepKind = 'ADD_REPLICA' | 'WAIT_IN_SYNC' | 'MOVE_LEADERSHIP' | 'REMOVE_REPLICA';
+export type MigrationStepKind =
+  'ADD_REPLICA' | 'WAIT_IN_SYNC' | 'MOVE_LEADERSHIP' | 'REMOVE_REPLICA';
 
 /** One make-before-break step; the steps of a partition run in array order. */
 export interface MigrationStep {

@@ -122,7 +122,8 @@ function normalResource(raw: unknown, i: number): NormalResource {
 
 function normalCurrent(raw: unknown): Record<string, string[][]> {
   if (raw === undefined) return {};
-  if (!isRecord(raw)) throw invalid('current', 'current must be an object of resource → partitions');
+  if (!isRecord(raw))
+    throw invalid('current', 'current must be an object of resource → partitions');
   for (const [name, rows] of Object.entries(raw)) {
     const ok =
       Array.isArray(rows) &&
@@ -175,4 +176,3 @@ export function isEligibleState(state: NodeState): boolean {
       return false;
   }
 }
-

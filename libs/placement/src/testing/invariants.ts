@@ -33,7 +33,8 @@ export function hardConstraintViolations(input: PlacementInput, result: Placemen
       (n) => ELIGIBLE.has(n.state) && tags.every((t) => n.tags?.includes(t)),
     );
     const sizes = new Map<string, number>();
-    for (const n of eligible) sizes.set(domainOf(n, spreadBy), (sizes.get(domainOf(n, spreadBy)) ?? 0) + 1);
+    for (const n of eligible)
+      sizes.set(domainOf(n, spreadBy), (sizes.get(domainOf(n, spreadBy)) ?? 0) + 1);
     let cap = 1;
     while ([...sizes.values()].reduce((s, k) => s + Math.min(k, cap), 0) < rf) cap++;
 
@@ -62,7 +63,11 @@ export function hardConstraintViolations(input: PlacementInput, result: Placemen
 }
 
 /** Nodes for tests: `count` nodes round-robin over `zones` zones, ids n000, n001 … */
-export function makeNodes(count: number, zones: number, extra: Partial<PlacementNode> = {}): PlacementNode[] {
+export function makeNodes(
+  count: number,
+  zones: number,
+  extra: Partial<PlacementNode> = {},
+): PlacementNode[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `n${String(i).padStart(3, '0')}`,
     zone: `z${i % zones}`,
