@@ -1,4 +1,12 @@
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdtempSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EPOCH_FILE, EpochStore, EpochStoreError } from './epoch-store';
@@ -57,7 +65,9 @@ describe(EpochStore.name, () => {
   it('serialises concurrent raises so none is lost', async () => {
     const sut = await EpochStore.open(dir);
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => sut.raise([{ resource: 'orders', partition: i % 4, epoch: BigInt(i + 1) }])),
+      Array.from({ length: 20 }, (_, i) =>
+        sut.raise([{ resource: 'orders', partition: i % 4, epoch: BigInt(i + 1) }]),
+      ),
     );
     const reopened = await EpochStore.open(dir);
     expect([0, 1, 2, 3].map((p) => reopened.highest('orders', p))).toEqual([17n, 18n, 19n, 20n]);
@@ -80,7 +90,10 @@ describe(EpochStore.name, () => {
     mkdirSync(join(dir, `${EPOCH_FILE}.tmp`));
     await expect(sut.raise([{ resource: 'orders', partition: 0, epoch: 8n }])).rejects.toThrow();
     expect(sut.highest('orders', 0)).toBe(4n);
-    expect(JSON.parse(readFileSync(join(dir, EPOCH_FILE), 'utf8'))).toEqual({ version: 1, epochs: { 'orders/0': '4' } });
+    expect(JSON.parse(readFileSync(join(dir, EPOCH_FILE), 'utf8'))).toEqual({
+      version: 1,
+      epochs: { 'orders/0': '4' },
+    });
     rmSync(join(dir, `${EPOCH_FILE}.tmp`), { recursive: true });
     await sut.raise([{ resource: 'orders', partition: 0, epoch: 8n }]);
     expect((await EpochStore.open(dir)).highest('orders', 0)).toBe(8n);
@@ -89,7 +102,10 @@ describe(EpochStore.name, () => {
   it('refuses to start from a damaged file rather than forget its fences', async () => {
     writeFileSync(join(dir, EPOCH_FILE), '{"version":1,"epo');
     await expect(EpochStore.open(dir)).rejects.toThrow(EpochStoreError);
-    writeFileSync(join(dir, EPOCH_FILE), JSON.stringify({ version: 1, epochs: { 'orders/0': '-1' } }));
+    writeFileSync(
+      join(dir, EPOCH_FILE),
+      JSON.stringify({ version: 1, epochs: { 'orders/0': '-1' } }),
+    );
     await expect(EpochStore.open(dir)).rejects.toThrow(EpochStoreError);
   });
 });

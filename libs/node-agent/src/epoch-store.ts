@@ -73,7 +73,9 @@ export class EpochStore {
       parsed = JSON.parse(text);
     } catch {
       // Never start from nothing: that would forget every fence. An operator must look.
-      throw new EpochStoreError(`${this.path} is not valid JSON; refusing to start without fencing state`);
+      throw new EpochStoreError(
+        `${this.path} is not valid JSON; refusing to start without fencing state`,
+      );
     }
     const file = parsed as Partial<EpochFileV1> | null;
     if (typeof file !== 'object' || file === null || file.version !== FORMAT_VERSION) {
@@ -84,7 +86,11 @@ export class EpochStore {
       throw new EpochStoreError(`${this.path}: missing epochs`);
     }
     for (const [key, value] of Object.entries(epochs)) {
-      if (typeof value !== 'string' || !EPOCH_PATTERN.test(value) || !/^[A-Za-z0-9_-]{1,64}\/[0-9]+$/.test(key)) {
+      if (
+        typeof value !== 'string' ||
+        !EPOCH_PATTERN.test(value) ||
+        !/^[A-Za-z0-9_-]{1,64}\/[0-9]+$/.test(key)
+      ) {
         throw new EpochStoreError(`${this.path}: bad entry "${key}"`);
       }
       this.epochs.set(key, BigInt(value));
@@ -120,7 +126,8 @@ export class EpochStore {
     const next = new Map(this.epochs);
     let changed = false;
     for (const r of records) {
-      if (r.epoch < 0n) throw new RangeError(`negative epoch for ${keyOf(r.resource, r.partition)}`);
+      if (r.epoch < 0n)
+        throw new RangeError(`negative epoch for ${keyOf(r.resource, r.partition)}`);
       const key = keyOf(r.resource, r.partition);
       const current = next.get(key);
       if (current === undefined || r.epoch > current) {
@@ -136,7 +143,11 @@ export class EpochStore {
   private async writeDurably(epochs: Map<string, bigint>): Promise<void> {
     const file: EpochFileV1 = {
       version: FORMAT_VERSION,
-      epochs: Object.fromEntries([...epochs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.toString()])),
+      epochs: Object.fromEntries(
+        [...epochs.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => [k, v.toString()]),
+      ),
     };
     const handle = await open(this.tempPath, 'w');
     try {

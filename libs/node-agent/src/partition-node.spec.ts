@@ -7,7 +7,11 @@ import { EPOCH_FILE } from './epoch-store';
 import { type AgentLogger, type AgentNetwork, PartitionNode } from './partition-node';
 
 /** A deadline-bound poll (libs may not import @tessera/testing). */
-async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -17,7 +21,8 @@ async function waitFor<T>(what: string, check: () => T | undefined | false, time
   }
 }
 
-const silent: AgentLogger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = (): void => undefined;
+const silent: AgentLogger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
 
 /** A control plane in memory: answers requests by subject, records publishes and subscriptions. */
 class FakeNetwork implements AgentNetwork {
@@ -113,7 +118,11 @@ describe(PartitionNode.name, () => {
     sut = newNode();
     await sut.open();
     const stale = await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '1')] });
-    expect(stale).toEqual({ ok: true, accepted: 0, rejected: [{ resource: 'orders', partition: 0, highestEpoch: '2' }] });
+    expect(stale).toEqual({
+      ok: true,
+      accepted: 0,
+      rejected: [{ resource: 'orders', partition: 0, highestEpoch: '2' }],
+    });
     expect(sut.isLeader('orders', 0)).toBe(false);
     const again = await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2')] });
     expect(again).toEqual({ ok: true, accepted: 1, rejected: [] });
@@ -126,7 +135,10 @@ describe(PartitionNode.name, () => {
       seen.push([a.role, previous?.role]);
     });
     await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2')] });
-    await sut.handleAssign({ nodeId: 'n1', assignments: [{ ...leaderOf(0, '3'), role: 'FOLLOWER', leader: 'n2', isr: ['n2', 'n1'] }] });
+    await sut.handleAssign({
+      nodeId: 'n1',
+      assignments: [{ ...leaderOf(0, '3'), role: 'FOLLOWER', leader: 'n2', isr: ['n2', 'n1'] }],
+    });
     expect(seen).toEqual([
       ['LEADER', undefined],
       ['FOLLOWER', 'LEADER'],
@@ -138,9 +150,17 @@ describe(PartitionNode.name, () => {
     ['a non-object', 'garbage', 'INVALID'],
     ['a missing field', { nodeId: 'n1' }, 'INVALID'],
     ['an unknown field', { nodeId: 'n1', assignments: [], extra: 1 }, 'INVALID'],
-    ['a numeric epoch', { nodeId: 'n1', assignments: [{ ...leaderOf(0, '2'), leaderEpoch: 2 }] }, 'INVALID'],
+    [
+      'a numeric epoch',
+      { nodeId: 'n1', assignments: [{ ...leaderOf(0, '2'), leaderEpoch: 2 }] },
+      'INVALID',
+    ],
     ['a negative epoch', { nodeId: 'n1', assignments: [leaderOf(0, '-2')] }, 'INVALID'],
-    ['an inconsistent role', { nodeId: 'n1', assignments: [{ ...leaderOf(0, '2'), leader: 'n9' }] }, 'INVALID'],
+    [
+      'an inconsistent role',
+      { nodeId: 'n1', assignments: [{ ...leaderOf(0, '2'), leader: 'n9' }] },
+      'INVALID',
+    ],
     ['another node id', { nodeId: 'n2', assignments: [leaderOf(0, '2')] }, 'FORBIDDEN'],
   ])('refuses %s and changes nothing', async (_what, payload, code) => {
     const reply = await sut.handleAssign(payload);
@@ -150,7 +170,10 @@ describe(PartitionNode.name, () => {
   });
 
   it('refuses a whole command when one assignment is bad', async () => {
-    const reply = await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2'), { ...leaderOf(1, '2'), isr: [] }] });
+    const reply = await sut.handleAssign({
+      nodeId: 'n1',
+      assignments: [leaderOf(0, '2'), { ...leaderOf(1, '2'), isr: [] }],
+    });
     expect(reply).toMatchObject({ ok: false, code: 'INVALID' });
     expect(sut.isLeader('orders', 0)).toBe(false);
   });
@@ -161,24 +184,36 @@ describe(PartitionNode.name, () => {
     sut.providePositions((_r, p) => (p === 1 ? 12 : undefined));
     await sut.start();
     expect(sut.incarnation).toBe(3);
-    expect(network.subscribed).toEqual([Subjects.node.assignRoles('n1'), Subjects.events.partitionLeader]);
+    expect(network.subscribed).toEqual([
+      Subjects.node.assignRoles('n1'),
+      Subjects.events.partitionLeader,
+    ]);
     expect(sut.isLeader('orders', 1, '4')).toBe(true);
 
     const beats = await waitFor('three heartbeats', () => {
       const list = network.published.filter((p) => p.subject === Subjects.health.heartbeat('n1'));
       return list.length >= 3 && list;
     });
-    expect(beats.slice(0, 3).map((b) => b.payload)).toEqual([0, 1, 2].map((seq) => expect.objectContaining({ nodeId: 'n1', incarnation: 3, seq })));
+    expect(beats.slice(0, 3).map((b) => b.payload)).toEqual(
+      [0, 1, 2].map((seq) => expect.objectContaining({ nodeId: 'n1', incarnation: 3, seq })),
+    );
 
-    const report = await waitFor('a replica report', () => network.published.find((p) => p.subject === Subjects.replication.report('n1')));
+    const report = await waitFor('a replica report', () =>
+      network.published.find((p) => p.subject === Subjects.replication.report('n1')),
+    );
     expect(report.payload).toEqual({
       nodeId: 'n1',
-      replicas: [{ resource: 'orders', partition: 1, role: 'LEADER', leaderEpoch: '4', logEndOffset: 12 }],
+      replicas: [
+        { resource: 'orders', partition: 1, role: 'LEADER', leaderEpoch: '4', logEndOffset: 12 },
+      ],
     });
 
     // The control plane forgets the partition: the next reconcile drops the role.
     network.roles = [];
-    await waitFor('the role dropped by reconcile', () => sut.currentRole('orders', 1).role === 'NONE');
+    await waitFor(
+      'the role dropped by reconcile',
+      () => sut.currentRole('orders', 1).role === 'NONE',
+    );
 
     await sut.stop();
     expect(network.unsubscribed).toEqual(network.subscribed);

@@ -33,7 +33,10 @@ export interface AgentLogger {
 export interface AgentNetwork {
   request: NetworkManager['request'];
   publish(relativeSubject: string, payload: unknown): void;
-  subscribe(relativeSubject: string, handler: (msg: Msg) => Promise<void> | void): { unsubscribe(): void };
+  subscribe(
+    relativeSubject: string,
+    handler: (msg: Msg) => Promise<void> | void,
+  ): { unsubscribe(): void };
 }
 
 export interface NodeIdentity {
@@ -56,7 +59,10 @@ export interface PartitionNodeOptions extends NodeIdentity {
 }
 
 /** Called after a role change is durable (its epoch persisted), before the command is answered. */
-export type RoleChangeListener = (assignment: RoleAssignmentV1, previous: RoleAssignmentV1 | null) => Promise<void> | void;
+export type RoleChangeListener = (
+  assignment: RoleAssignmentV1,
+  previous: RoleAssignmentV1 | null,
+) => Promise<void> | void;
 
 /** Log end offset of a partition the node holds (undefined = nothing written yet). */
 export type PositionProvider = (resource: string, partition: number) => number | undefined;
@@ -118,7 +124,8 @@ export class PartitionNode {
   private started = false;
 
   constructor(private readonly options: PartitionNodeOptions) {
-    if (!isToken(options.nodeId)) throw new TesseraError('INVALID', `node id "${options.nodeId}" is not a token`);
+    if (!isToken(options.nodeId))
+      throw new TesseraError('INVALID', `node id "${options.nodeId}" is not a token`);
     this.nodeId = options.nodeId;
     this.table = new RoleTable(options.nodeId);
   }
@@ -174,6 +181,7 @@ export class PartitionNode {
     for (const s of this.subscriptions) s.unsubscribe();
     this.subscriptions.length = 0;
     await this.queue.catch(() => undefined);
+    if (this.started) this.log.info({ nodeId: this.nodeId }, 'node agent stopped');
   }
 
   onRoleChange(listener: RoleChangeListener): () => void {
@@ -189,14 +197,23 @@ export class PartitionNode {
   currentRole(resource: string, partition: number): RoleView {
     const held = this.table.get(resource, partition);
     if (!held) return { role: 'NONE', epoch: null, assignment: null };
-    return { role: held.assignment.role, epoch: held.epoch.toString(), assignment: held.assignment };
+    return {
+      role: held.assignment.role,
+      epoch: held.epoch.toString(),
+      assignment: held.assignment,
+    };
   }
 
   /** True while this node leads the partition (at `epoch`, when given). The app's write guard. */
   isLeader(resource: string, partition: number, epoch?: string | bigint): boolean {
     const held = this.table.get(resource, partition);
     if (!held || held.assignment.role !== 'LEADER') return false;
-    return epoch === undefined || held.epoch === BigInt(epoch);
+    if (epoch === undefined) return true;
+    try {
+      return held.epoch === BigInt(epoch);
+    } catch {
+      return false; // not an epoch at all
+    }
   }
 
   roles(): RoleAssignmentV1[] {
@@ -218,7 +235,9 @@ export class PartitionNode {
       setInterval(() => {
         Promise.resolve()
           .then(fn)
-          .catch((error: unknown) => this.log.error({ err: error, nodeId: this.nodeId }, 'periodic task failed'));
+          .catch((error: unknown) =>
+            this.log.error({ err: error, nodeId: this.nodeId }, 'periodic task failed'),
+          );
       }, ms),
     );
   }
@@ -236,16 +255,31 @@ export class PartitionNode {
     const request: RegisterNodeRequestV1 = { nodeId, zone, rack, capacity, tags };
     for (let attempt = 1; !this.abort.signal.aborted; attempt++) {
       try {
-        const reply = await this.options.network.request('coordinator.node.register', Subjects.coordinator.registerNode, request, {
-          timeoutMs: this.options.requestTimeoutMs ?? 2_000,
-        });
+        const reply = await this.options.network.request(
+          'coordinator.node.register',
+          Subjects.coordinator.registerNode,
+          request,
+          {
+            timeoutMs: this.options.requestTimeoutMs ?? 2_000,
+          },
+        );
         this.registration = this.checkRegistration(reply);
         this.heartbeatSeq = 0;
-        this.log.info({ nodeId, incarnation: this.registration.incarnation, heartbeatIntervalMs: this.registration.heartbeatIntervalMs }, 'registered with the coordinator');
+        this.log.info(
+          {
+            nodeId,
+            incarnation: this.registration.incarnation,
+            heartbeatIntervalMs: this.registration.heartbeatIntervalMs,
+          },
+          'registered with the coordinator',
+        );
         return;
       } catch (error) {
         const retryMs = this.options.registerRetryMs ?? 1_000;
-        this.log.warn({ nodeId, attempt, code: errorCode(error), reason: (error as Error).message, retryMs }, 'registration failed; retrying');
+        this.log.warn(
+          { nodeId, attempt, code: errorCode(error), reason: (error as Error).message, retryMs },
+          'registration failed; retrying',
+        );
         await sleep(retryMs, this.abort.signal);
       }
     }
@@ -260,13 +294,22 @@ export class PartitionNode {
       Number.isInteger(reply.incarnation) &&
       reply.incarnation >= 0;
     if (!ok) throw new TesseraError('INVALID', 'malformed registration reply');
-    return { nodeId: reply.nodeId, heartbeatIntervalMs: reply.heartbeatIntervalMs, incarnation: reply.incarnation };
+    return {
+      nodeId: reply.nodeId,
+      heartbeatIntervalMs: reply.heartbeatIntervalMs,
+      incarnation: reply.incarnation,
+    };
   }
 
   private heartbeat(): void {
     const reg = this.registration;
     if (!reg) return;
-    const beat: HeartbeatV1 = { nodeId: this.nodeId, incarnation: reg.incarnation, seq: this.heartbeatSeq++, sentAt: new Date().toISOString() };
+    const beat: HeartbeatV1 = {
+      nodeId: this.nodeId,
+      incarnation: reg.incarnation,
+      seq: this.heartbeatSeq++,
+      sentAt: new Date().toISOString(),
+    };
     this.publishQuietly(Subjects.health.heartbeat(this.nodeId), beat);
   }
 
@@ -277,7 +320,13 @@ export class PartitionNode {
       .map((h) => {
         const { resource, partition, role } = h.assignment;
         const position = this.positionOf(resource, partition);
-        return { resource, partition, role, leaderEpoch: h.epoch.toString(), logEndOffset: position !== undefined && position >= 0 ? position : 0 };
+        return {
+          resource,
+          partition,
+          role,
+          leaderEpoch: h.epoch.toString(),
+          logEndOffset: position !== undefined && position >= 0 ? position : 0,
+        };
       });
     const report: ReplicaReportV1 = { nodeId: this.nodeId, replicas };
     this.publishQuietly(Subjects.replication.report(this.nodeId), report);
@@ -290,7 +339,11 @@ export class PartitionNode {
       if (this.publishFailing) this.log.info({ nodeId: this.nodeId }, 'publishing again');
       this.publishFailing = false;
     } catch (error) {
-      if (!this.publishFailing) this.log.warn({ nodeId: this.nodeId, subject, code: errorCode(error) }, 'cannot publish; will keep trying');
+      if (!this.publishFailing)
+        this.log.warn(
+          { nodeId: this.nodeId, subject, code: errorCode(error) },
+          'cannot publish; will keep trying',
+        );
       this.publishFailing = true;
     }
   }
@@ -302,8 +355,15 @@ export class PartitionNode {
     try {
       payload = decodeJson(msg.data);
     } catch {
-      this.log.warn({ nodeId: this.nodeId, subject: msg.subject }, 'refused a role command that is not JSON');
-      NetworkManager.respondError(msg, { ok: false, code: 'INVALID_JSON', message: 'payload is not valid JSON' });
+      this.log.warn(
+        { nodeId: this.nodeId, subject: msg.subject },
+        'refused a role command that is not JSON',
+      );
+      NetworkManager.respondError(msg, {
+        ok: false,
+        code: 'INVALID_JSON',
+        message: 'payload is not valid JSON',
+      });
       return;
     }
     NetworkManager.respond(msg, await this.handleAssign(payload));
@@ -318,12 +378,18 @@ export class PartitionNode {
     try {
       command = validateContract(AssignRolesCommandV1, payload);
       if (command.nodeId !== this.nodeId) {
-        throw new TesseraError('FORBIDDEN', `command for node ${command.nodeId} sent to node ${this.nodeId}`);
+        throw new TesseraError(
+          'FORBIDDEN',
+          `command for node ${command.nodeId} sent to node ${this.nodeId}`,
+        );
       }
       for (const a of command.assignments) checkConsistent(this.nodeId, a);
     } catch (error) {
       const reply = errorReply(error);
-      this.log.warn({ nodeId: this.nodeId, code: reply.code, reason: reply.message }, 'refused a role command');
+      this.log.warn(
+        { nodeId: this.nodeId, code: reply.code, reason: reply.message },
+        'refused a role command',
+      );
       return reply;
     }
     try {
@@ -337,7 +403,7 @@ export class PartitionNode {
 
   /** Asks consensus for the roles this node should hold and applies them (full set). */
   async reconcile(): Promise<void> {
-    if (this.abort.signal.aborted) return;
+    if (this.abort.signal.aborted || !this.epochs) return;
     const startedAt = this.table.sequence;
     let assignments: RoleAssignmentV1[];
     try {
@@ -348,10 +414,16 @@ export class PartitionNode {
         { timeoutMs: this.options.requestTimeoutMs ?? 2_000 },
       );
       // Replies are input too: validate them as a command to this node.
-      assignments = validateContract(AssignRolesCommandV1, { nodeId: this.nodeId, assignments: reply.assignments }).assignments;
+      assignments = validateContract(AssignRolesCommandV1, {
+        nodeId: this.nodeId,
+        assignments: reply.assignments,
+      }).assignments;
       for (const a of assignments) checkConsistent(this.nodeId, a);
     } catch (error) {
-      this.log.warn({ nodeId: this.nodeId, code: errorCode(error), reason: (error as Error).message }, 'role reconcile failed; will retry');
+      this.log.warn(
+        { nodeId: this.nodeId, code: errorCode(error), reason: (error as Error).message },
+        'role reconcile failed; will retry',
+      );
       return;
     }
     await this.serial(async () => {
@@ -368,14 +440,23 @@ export class PartitionNode {
     } catch {
       return;
     }
-    const e = event as { resource?: unknown; partition?: unknown; leader?: unknown; epoch?: unknown; isr?: unknown };
+    const e = event as {
+      resource?: unknown;
+      partition?: unknown;
+      leader?: unknown;
+      epoch?: unknown;
+      isr?: unknown;
+    };
     if (
       typeof e !== 'object' ||
       e === null ||
       !isToken(e.resource) ||
       !Number.isSafeInteger(e.partition) ||
       !(e.leader === null || isToken(e.leader)) ||
-      !(Number.isSafeInteger(e.epoch) || (typeof e.epoch === 'string' && /^[0-9]{1,19}$/.test(e.epoch))) ||
+      !(
+        Number.isSafeInteger(e.epoch) ||
+        (typeof e.epoch === 'string' && /^[0-9]{1,19}$/.test(e.epoch))
+      ) ||
       !Array.isArray(e.isr) ||
       e.isr.length > MAX_REPLICATION_FACTOR ||
       !e.isr.every(isToken)
@@ -390,16 +471,26 @@ export class PartitionNode {
     await this.serial(async () => {
       const stepDown = this.table.stepDownFor(resource, partition, leader, epoch, isr);
       if (!stepDown) return;
-      this.log.warn({ nodeId: this.nodeId, resource, partition, epoch: epoch.toString(), leader }, 'a newer leader was announced; stepping down');
+      this.log.warn(
+        { nodeId: this.nodeId, resource, partition, epoch: epoch.toString(), leader },
+        'a newer leader was announced; stepping down',
+      );
       await this.apply([stepDown], 'event');
     });
   }
 
   /** Decide → persist fences → change roles → notify. Runs inside `serial`. */
-  private async apply(assignments: readonly RoleAssignmentV1[], source: 'command' | 'reconcile' | 'event'): Promise<AssignRolesReplyV1> {
+  private async apply(
+    assignments: readonly RoleAssignmentV1[],
+    source: 'command' | 'reconcile' | 'event',
+  ): Promise<AssignRolesReplyV1> {
     const fences = this.fences();
     const decisions = this.table.plan(assignments, (r, p) => fences.highest(r, p));
-    const raises = decisions.flatMap((d) => (d.kind === 'apply' ? [{ resource: d.assignment.resource, partition: d.assignment.partition, epoch: d.epoch }] : []));
+    const raises = decisions.flatMap((d) =>
+      d.kind === 'apply'
+        ? [{ resource: d.assignment.resource, partition: d.assignment.partition, epoch: d.epoch }]
+        : [],
+    );
     // The fence is durable before the role is acted upon: a crash after this point cannot
     // bring back an older command.
     await fences.raise(raises);
@@ -407,12 +498,27 @@ export class PartitionNode {
     const rejected: AssignRolesReplyV1['rejected'] = [];
     for (const d of decisions) {
       const { resource, partition, leaderEpoch, role } = d.assignment;
-      const context = { nodeId: this.nodeId, resource, partition, epoch: leaderEpoch, role, source };
+      const context = {
+        nodeId: this.nodeId,
+        resource,
+        partition,
+        epoch: leaderEpoch,
+        role,
+        source,
+      };
       if (d.kind === 'reject') {
         rejected.push({ resource, partition, highestEpoch: d.highestEpoch.toString() });
         // A reconcile reply racing a newer command is expected; a stale command is worth a warning.
-        if (source === 'reconcile') this.log.debug({ ...context, highestEpoch: d.highestEpoch.toString() }, 'ignored an older role');
-        else this.log.warn({ ...context, highestEpoch: d.highestEpoch.toString() }, 'rejected a stale role assignment');
+        if (source === 'reconcile')
+          this.log.debug(
+            { ...context, highestEpoch: d.highestEpoch.toString() },
+            'ignored an older role',
+          );
+        else
+          this.log.warn(
+            { ...context, highestEpoch: d.highestEpoch.toString() },
+            'rejected a stale role assignment',
+          );
       } else if (d.kind === 'apply') {
         await this.notify(d);
       }
@@ -423,8 +529,16 @@ export class PartitionNode {
   private async notify(d: Extract<Decision, { kind: 'apply' }>): Promise<void> {
     const { resource, partition, leaderEpoch, role } = d.assignment;
     const previousRole = d.previous?.role ?? 'NONE';
-    const context = { nodeId: this.nodeId, resource, partition, epoch: leaderEpoch, role, previousRole };
-    if (previousRole !== role || d.previous?.leaderEpoch !== leaderEpoch) this.log.info(context, 'role changed');
+    const context = {
+      nodeId: this.nodeId,
+      resource,
+      partition,
+      epoch: leaderEpoch,
+      role,
+      previousRole,
+    };
+    if (previousRole !== role || d.previous?.leaderEpoch !== leaderEpoch)
+      this.log.info(context, 'role changed');
     for (const listener of this.listeners) {
       try {
         await listener(d.assignment, d.previous);

@@ -27,7 +27,10 @@ describe(RoleTable.name, () => {
     sut = new RoleTable(ME);
   });
 
-  function applyAll(list: RoleAssignmentV1[], fence: (r: string, p: number) => bigint | null = noFence) {
+  function applyAll(
+    list: RoleAssignmentV1[],
+    fence: (r: string, p: number) => bigint | null = noFence,
+  ) {
     const decisions = sut.plan(list, fence);
     sut.commit(decisions);
     return decisions;
@@ -71,7 +74,10 @@ describe(RoleTable.name, () => {
   it('applies a membership change at the same epoch', () => {
     applyAll([assignment()]);
     const [d] = applyAll([assignment({ isr: [ME] })]);
-    expect(d).toMatchObject({ kind: 'apply', previous: expect.objectContaining({ isr: [ME, 'n2'] }) });
+    expect(d).toMatchObject({
+      kind: 'apply',
+      previous: expect.objectContaining({ isr: [ME, 'n2'] }),
+    });
     expect(sut.get('orders', 0)?.assignment.isr).toEqual([ME]);
   });
 
@@ -114,7 +120,10 @@ describe(RoleTable.name, () => {
       applyAll([assignment(), assignment({ partition: 1, role: 'FOLLOWER', leader: 'n2' })]);
       const startedAt = sut.sequence;
       const set = sut.reconcileSet([assignment()], startedAt);
-      expect(set).toEqual([assignment(), expect.objectContaining({ partition: 1, role: 'NONE', leader: 'n2', leaderEpoch: '2' })]);
+      expect(set).toEqual([
+        assignment(),
+        expect.objectContaining({ partition: 1, role: 'NONE', leader: 'n2', leaderEpoch: '2' }),
+      ]);
       applyAll(set);
       expect(sut.role('orders', 1)).toBe('NONE');
       expect(sut.role('orders', 0)).toBe('LEADER');

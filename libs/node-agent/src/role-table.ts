@@ -11,7 +11,12 @@ export interface HeldRole {
 export type Decision =
   | { kind: 'reject'; assignment: RoleAssignmentV1; highestEpoch: bigint }
   | { kind: 'noop'; assignment: RoleAssignmentV1 }
-  | { kind: 'apply'; assignment: RoleAssignmentV1; previous: RoleAssignmentV1 | null; epoch: bigint };
+  | {
+      kind: 'apply';
+      assignment: RoleAssignmentV1;
+      previous: RoleAssignmentV1 | null;
+      epoch: bigint;
+    };
 
 /** The durable fence of a partition (EpochStore.highest). */
 export type FenceLookup = (resource: string, partition: number) => bigint | null;
@@ -46,7 +51,10 @@ export function checkConsistent(nodeId: string, a: RoleAssignmentV1): void {
   const where = `${a.resource}/${a.partition}`;
   const leader = a.leader ?? null;
   if (a.partition >= a.partitionCount) {
-    throw new TesseraError('INVALID', `${where}: partition must be below partitionCount ${a.partitionCount}`);
+    throw new TesseraError(
+      'INVALID',
+      `${where}: partition must be below partitionCount ${a.partitionCount}`,
+    );
   }
   if (a.role === 'LEADER' && leader !== nodeId) {
     throw new TesseraError('INVALID', `${where}: role LEADER but leader is ${String(leader)}`);
@@ -127,7 +135,8 @@ export class RoleTable {
     current: { assignment: RoleAssignmentV1; epoch: bigint } | undefined,
     highest: bigint | null,
   ): Decision {
-    if (highest !== null && epoch < highest) return { kind: 'reject', assignment: a, highestEpoch: highest };
+    if (highest !== null && epoch < highest)
+      return { kind: 'reject', assignment: a, highestEpoch: highest };
     if (current && current.epoch === epoch) {
       if (sameAssignment(current.assignment, a)) return { kind: 'noop', assignment: a };
       const before = current.assignment.leader ?? null;
@@ -162,9 +171,16 @@ export class RoleTable {
    * at: the assignment that steps it down at once, without waiting for its own command. Null
    * when the event changes nothing for this node.
    */
-  stepDownFor(resource: string, partition: number, leader: string | null, epoch: bigint, isr: string[]): RoleAssignmentV1 | null {
+  stepDownFor(
+    resource: string,
+    partition: number,
+    leader: string | null,
+    epoch: bigint,
+    isr: string[],
+  ): RoleAssignmentV1 | null {
     const h = this.get(resource, partition);
-    if (!h || h.assignment.role !== 'LEADER' || epoch <= h.epoch || leader === this.nodeId) return null;
+    if (!h || h.assignment.role !== 'LEADER' || epoch <= h.epoch || leader === this.nodeId)
+      return null;
     const role: ReplicaRole = h.assignment.replicas.includes(this.nodeId) ? 'FOLLOWER' : 'NONE';
     return { ...h.assignment, role, leader, leaderEpoch: epoch.toString(), isr: [...isr] };
   }
@@ -181,7 +197,11 @@ export class RoleTable {
     const result = assignments.filter((a) => fresh(a.resource, a.partition));
     for (const [key, h] of this.held) {
       if (listed.has(key) || h.assignment.role === 'NONE' || h.changedAt > startedAt) continue;
-      result.push({ ...h.assignment, role: 'NONE', leader: h.assignment.leader === this.nodeId ? null : h.assignment.leader });
+      result.push({
+        ...h.assignment,
+        role: 'NONE',
+        leader: h.assignment.leader === this.nodeId ? null : h.assignment.leader,
+      });
     }
     return result;
   }

@@ -48,7 +48,7 @@ function guarded(io: PlacementIo, action: () => void): void {
   } catch (raw) {
     const error = toCliError(raw);
     if (isCliError(error)) {
-      io.stderr(`error: ${error.message}\n`);
+      io.stderr(`tessera: ${error.message}\n`);
       io.setExitCode(error.exitCode);
       return;
     }
