@@ -198,8 +198,13 @@ describe(PartitionNode.name, () => {
       [0, 1, 2].map((seq) => expect.objectContaining({ nodeId: 'n1', incarnation: 3, seq })),
     );
 
-    const report = await waitFor('a replica report', () =>
-      network.published.find((p) => p.subject === Subjects.replication.report('n1')),
+    // Reports start with registration; take the first one sent after the reconcile applied.
+    const report = await waitFor('a replica report with the reconciled role', () =>
+      network.published.find(
+        (p) =>
+          p.subject === Subjects.replication.report('n1') &&
+          (p.payload as { replicas: unknown[] }).replicas.length > 0,
+      ),
     );
     expect(report.payload).toEqual({
       nodeId: 'n1',

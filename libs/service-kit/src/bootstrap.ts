@@ -52,7 +52,7 @@ export async function runService<C extends BaseConfig>(spec: ServiceSpec<C>): Pr
   });
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: '1mb' });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  exitCleanlyOn(app, ['SIGTERM', 'SIGINT'], bootLog);
 
   if (spec.openApi) {
     const document = SwaggerModule.createDocument(
@@ -94,4 +94,25 @@ export function main(service: string, start: () => Promise<unknown>): void {
     }
     process.exit(1);
   });
+}
+
+/**
+ * On SIGTERM/SIGINT: close the app (NATS subscriptions drained, loops stopped, outbox relay and
+ * connections closed through the lifecycle hooks) and exit 0; a close that hangs is cut at 10 s.
+ */
+function exitCleanlyOn(app: INestApplication, signals: NodeJS.Signals[], log: { info(o: object, m: string): void }): void {
+  let closing = false;
+  for (const signal of signals) {
+    process.once(signal, () => {
+      if (closing) return;
+      closing = true;
+      log.info({ signal }, 'shutting down');
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      app
+        .close()
+        .then(() => process.exit(0))
+        .catch(() => process.exit(1));
+    });
+  }
 }

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { ConfigError } from '@tessera/service-kit';
+import { loadKvConfig } from './kv-config';
+
+describe(loadKvConfig.name, () => {
+  const base = { TESSERA_NODE_ID: 'kv-a', KV_DATA_DIR: '/tmp/kv-a' };
+
+  it('applies the defaults', () => {
+    expect(loadKvConfig(base)).toEqual({
+      nodeId: 'kv-a',
+      zone: 'default',
+      rack: 'default',
+      capacity: 1,
+      tags: [],
+      dataDir: '/tmp/kv-a',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadKvConfig({
+      ...base,
+      TESSERA_NODE_ZONE: 'z1',
+      TESSERA_NODE_RACK: 'r2',
+      TESSERA_NODE_CAPACITY: '4',
+      TESSERA_NODE_TAGS: 'ssd, fast,,ssd',
+    });
+    expect(config).toMatchObject({ zone: 'z1', rack: 'r2', capacity: 4, tags: ['ssd', 'fast'] });
+  });
+
+  it.each([
+    ['TESSERA_NODE_ID', { KV_DATA_DIR: '/tmp/x' }],
+    ['TESSERA_NODE_ID', { ...base, TESSERA_NODE_ID: 'a.b' }],
+    ['KV_DATA_DIR', { TESSERA_NODE_ID: 'kv-a' }],
+    ['TESSERA_NODE_CAPACITY', { ...base, TESSERA_NODE_CAPACITY: '0' }],
+    ['TESSERA_NODE_CAPACITY', { ...base, TESSERA_NODE_CAPACITY: '1.5' }],
+    ['TESSERA_NODE_CAPACITY', { ...base, TESSERA_NODE_CAPACITY: 'many' }],
+    ['TESSERA_NODE_TAGS', { ...base, TESSERA_NODE_TAGS: 'ssd,bad tag' }],
+    ['TESSERA_NODE_ZONE', { ...base, TESSERA_NODE_ZONE: 'z*' }],
+  ])('names %s when it is bad or missing', (variable, env) => {
+    expect(() => loadKvConfig(env)).toThrow(ConfigError);
+    expect(() => loadKvConfig(env)).toThrow(new RegExp(`^invalid environment: ${variable}: `));
+  });
+});
