@@ -13,6 +13,11 @@ interface Event {
   body: Record<string, unknown>;
 }
 
+/** A key that routes to partition p (the leader refuses keys of other partitions). */
+function keyFor(p: number, partitionCount: number, prefix: string): string {
+  for (let i = 0; ; i++) if (partitionForKey(`${prefix}-${i}`, partitionCount) === p) return `${prefix}-${i}`;
+}
+
 const NODES = [
   { id: 'kv-1', zone: 'z1', rack: 'r1' },
   { id: 'kv-2', zone: 'z2', rack: 'r2' },
@@ -119,7 +124,12 @@ describe('walking skeleton: the whole fleet as real processes', () => {
     expect(put).toMatchObject({ ok: true, epoch: String(orders.partitions[p].epoch) });
     expect(typeof put['offset']).toBe('number');
     expect(await kv(`kv.orders.${p}.get`, { key })).toMatchObject({ ok: true, value: 'hello' });
-    expect(await kv(`kv.orders.${p}.get`, { key: 'never-written' })).toMatchObject({ ok: true, value: null });
+    expect(await kv(`kv.orders.${p}.get`, { key: keyFor(p, orders.partitionCount, 'never-written') })).toMatchObject({
+      ok: true,
+      value: null,
+    });
+    const other = (p + 1) % orders.partitionCount;
+    expect(await kv(`kv.orders.${other}.put`, { key, value: 'misrouted' })).toMatchObject({ ok: false, code: 'INVALID' });
   });
 
   it('rejects malformed HTTP bodies and NATS messages with codes and changes nothing', async () => {
@@ -179,7 +189,7 @@ describe('walking skeleton: the whole fleet as real processes', () => {
     if (led.length > 0) {
       const p = led[0].partition;
       const reply = await waitFor('the new leader to serve', async () => {
-        const r = await kv(`kv.orders.${p}.put`, { key: 'after-failover', value: 'v2' });
+        const r = await kv(`kv.orders.${p}.put`, { key: keyFor(p, after.partitionCount, 'after-failover'), value: 'v2' });
         return r['ok'] === true ? r : undefined;
       });
       expect(reply['epoch']).toBe(String(after.partitions[p].epoch));
