@@ -1,5 +1,4 @@
 // End-to-end tests: start the built apps (dist/apps/*/main.js) as real processes.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const preset = require('./jest.preset.js');
 
 export default {

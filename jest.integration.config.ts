@@ -1,6 +1,5 @@
 // Integration tests against the real local Postgres and NATS; each suite makes its own
 // database and TESSERA_CLUSTER (see libs/testing).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const preset = require('./jest.preset.js');
 
 export default {

@@ -1,5 +1,4 @@
 // Unit and property tests of pure logic: fast, no services.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const preset = require('./jest.preset.js');
 
 export default {

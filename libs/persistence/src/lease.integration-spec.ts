@@ -1,22 +1,24 @@
 import { type DataSource } from 'typeorm';
 import { isTesseraError } from '@tessera/contracts';
-import { createTestEnv, type TestEnv } from '@tessera/testing';
-import { createDataSource } from './data-source';
+import { randomBytes } from 'node:crypto';
+import { createDataSource, DEFAULT_DATABASE_URL, dropDatabase, runMigrations } from './data-source';
 import { Lease } from './lease';
 
 describe(Lease.name, () => {
-  let t: TestEnv;
+  // Its own database (libs/testing depends on this lib, so the factory is not used here).
+  const url = new URL(process.env['TESSERA_DATABASE_URL'] ?? DEFAULT_DATABASE_URL);
+  url.pathname = `/tessera_test_lease${randomBytes(3).toString('hex')}`;
   let db: DataSource;
 
   beforeAll(async () => {
-    t = await createTestEnv('lease');
-    db = createDataSource({ url: t.databaseUrl, poolSize: 12 });
+    await runMigrations(url.toString());
+    db = createDataSource({ url: url.toString(), poolSize: 12 });
     await db.initialize();
   });
 
   afterAll(async () => {
     await db?.destroy();
-    await t?.destroy();
+    await dropDatabase(url.toString());
   });
 
   const expire = (role: string) =>
