@@ -15,6 +15,8 @@ const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tessera';
 const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 const PG_CTLCLUSTER = '/usr/bin/pg_ctlcluster';
 const NATS_SERVER = '/usr/sbin/nats-server';
+// The dashboard's end-to-end test drives Debian's chromium through playwright-core.
+const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 const SERVICE_DEADLINE_MS = 60_000;
 
 const log = (message) => console.log(`[ensure] ${message}`);
@@ -212,6 +214,22 @@ async function ensureNats({ host, port }) {
   log(`nats ${host}:${port}: ok`);
 }
 
+/** Chromium for the dashboard test; without root we only say how, as nothing else needs it. */
+function ensureChromium(executable) {
+  if (fs.existsSync(executable)) {
+    log(`chromium ${executable}: ok`);
+    return;
+  }
+  if (!isRoot()) {
+    log(
+      `chromium missing (${executable}): the dashboard e2e test needs \`sudo apt-get install -y chromium\``,
+    );
+    return;
+  }
+  aptInstall('chromium', 'chromium is not installed');
+  log(`chromium ${executable}: ok`);
+}
+
 /** Creates the database named in the URL if missing, through the `pg` package (now installed). */
 async function ensureDatabase(databaseUrl, database) {
   const { Client } = require('pg');
@@ -250,13 +268,14 @@ async function ensureDatabase(databaseUrl, database) {
   }
 }
 
-async function ensure(env = process.env) {
+async function ensure(env = process.env, { browser = true } = {}) {
   const started = Date.now();
   const target = endpoints(env);
   ensureNodeModules();
   await ensurePostgres(target.pg);
   await ensureNats(target.nats);
   await ensureDatabase(target.databaseUrl, target.database);
+  if (browser) ensureChromium(env.TESSERA_CHROMIUM || DEFAULT_CHROMIUM);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

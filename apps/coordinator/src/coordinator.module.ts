@@ -1,18 +1,13 @@
 import { Module } from '@nestjs/common';
-import { ControllerLease } from './controller/controller-lease.service';
-import { ControllerStatusController } from './controller/controller.controller';
-import { MapController } from './map/map.controller';
-import { MapService } from './map/map.service';
+import { ControllerModule } from './controller/controller.module';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { MapModule } from './map/map.module';
 import { NodeModule } from './node/node.module';
-import { OperationController } from './operation/operation.controller';
-import { OperationLog } from './operation/operation-log.service';
-import { PartitionCoordinator } from './resource/partition-coordinator.service';
-import { ResourceController } from './resource/resource.controller';
+import { OperationModule } from './operation/operation.module';
+import { ResourceModule } from './resource/resource.module';
 
-/** Coordinator: nodes, resources, target assignments, map versions and the admin API. */
+/** Coordinator: nodes, resources, target assignments, map versions, the admin API and the dashboard. */
 @Module({
-  imports: [NodeModule],
-  controllers: [MapController, ResourceController, OperationController, ControllerStatusController],
-  providers: [ControllerLease, MapService, OperationLog, PartitionCoordinator],
+  imports: [ControllerModule, NodeModule, MapModule, OperationModule, ResourceModule, DashboardModule],
 })
 export class CoordinatorModule {}
