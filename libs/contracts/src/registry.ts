@@ -16,6 +16,8 @@ import {
   type ListOperationsRequestV1,
 } from './operations/operations.messages';
 import {
+  type AlterIsrReplyV1,
+  type AlterIsrRequestV1,
   type AssignRolesCommandV1,
   type AssignRolesReplyV1,
   type DeletePartitionsReplyV1,
@@ -23,11 +25,15 @@ import {
   type ElectLeadersReplyV1,
   type ElectLeadersRequestV1,
   type InitializePartitionsReplyV1,
+  type MoveLeaderReplyV1,
+  type MoveLeaderRequestV1,
   type InitializePartitionsRequestV1,
   type NodeRolesReplyV1,
   type NodeRolesRequestV1,
   type QueryPartitionsReplyV1,
   type QueryPartitionsRequestV1,
+  type ReassignPartitionsReplyV1,
+  type ReassignPartitionsRequestV1,
 } from './partition/partition.messages';
 import {
   type ListReplicasReplyV1,
@@ -46,6 +52,9 @@ export interface RequestMap {
   'consensus.partition.elect': [ElectLeadersRequestV1, ElectLeadersReplyV1];
   'consensus.partition.query': [QueryPartitionsRequestV1, QueryPartitionsReplyV1];
   'consensus.node.roles': [NodeRolesRequestV1, NodeRolesReplyV1];
+  'consensus.partition.isr': [AlterIsrRequestV1, AlterIsrReplyV1];
+  'consensus.partition.reassign': [ReassignPartitionsRequestV1, ReassignPartitionsReplyV1];
+  'consensus.partition.leader.move': [MoveLeaderRequestV1, MoveLeaderReplyV1];
   'replication.replica.list': [ListReplicasRequestV1, ListReplicasReplyV1];
   'recovery.operation.list': [ListOperationsRequestV1, ListOperationsReplyV1];
   'node.role.assign': [AssignRolesCommandV1, AssignRolesReplyV1];

@@ -31,6 +31,9 @@ export const Subjects = {
     deletePartitions: 'consensus.partition.delete',
     electLeaders: 'consensus.partition.elect',
     queryPartitions: 'consensus.partition.query',
+    alterIsr: 'consensus.partition.isr',
+    reassignPartitions: 'consensus.partition.reassign',
+    moveLeader: 'consensus.partition.leader.move',
     /** `consensus.node.roles.<nodeId>`: a node asks for its current roles (reconcile on start). */
     nodeRoles: (nodeId: string) => `consensus.node.roles.${nodeId}`,
     nodeRolesPattern: 'consensus.node.roles.*',

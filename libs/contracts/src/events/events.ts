@@ -46,7 +46,7 @@ export interface NodeLivenessEventV1 extends InternalEventEnvelopeV1 {
 
 /** `events.internal.partitions.changed` (consensus → coordinator, replication, recovery). */
 export interface PartitionsChangedEventV1 extends InternalEventEnvelopeV1 {
-  reason: 'INITIALIZE' | 'ELECTION' | 'DELETE' | 'ISR_CHANGE';
+  reason: 'INITIALIZE' | 'ELECTION' | 'DELETE' | 'ISR_CHANGE' | 'REASSIGN' | 'LEADER_MOVE';
   changes: PartitionStateV1[];
   /** For DELETE: the resource whose partitions are gone. */
   deletedResource?: string;

@@ -163,3 +163,86 @@ export interface AssignRolesReplyV1 {
   /** Assignments refused because the node has seen a higher epoch. */
   rejected: { resource: string; partition: number; highestEpoch: string }[];
 }
+
+/**
+ * `consensus.partition.isr` (AlterPartition): replication proposes a new ISR for one partition,
+ * compare-and-set on the partition epoch it last saw. The leader must stay in the ISR.
+ */
+export class AlterIsrRequestV1 {
+  @Matches(TOKEN_PATTERN)
+  resource!: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PARTITIONS - 1)
+  partition!: number;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_REPLICATION_FACTOR)
+  @Matches(TOKEN_PATTERN, { each: true })
+  isr!: string[];
+
+  /** The partition epoch the proposal was computed from (decimal string). */
+  @Matches(/^[0-9]{1,19}$/)
+  partitionEpoch!: string;
+}
+
+export interface AlterIsrReplyV1 {
+  state: PartitionStateV1;
+}
+
+/** One partition's new replica list (preferred leader first). */
+export class PartitionReassignmentV1 {
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PARTITIONS - 1)
+  partition!: number;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_REPLICATION_FACTOR * 2)
+  @Matches(TOKEN_PATTERN, { each: true })
+  replicas!: string[];
+}
+
+/**
+ * `consensus.partition.reassign`: the coordinator changes replica lists (make before break:
+ * first the union of old and new, later the target). Added replicas join as followers outside
+ * the ISR until they catch up; removed ones leave the ISR. The leader must stay a replica: move
+ * leadership first.
+ */
+export class ReassignPartitionsRequestV1 {
+  @Matches(TOKEN_PATTERN)
+  resource!: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_PARTITIONS)
+  @ValidateNested({ each: true })
+  @Type(() => PartitionReassignmentV1)
+  reassignments!: PartitionReassignmentV1[];
+}
+
+export interface ReassignPartitionsReplyV1 {
+  changed: number;
+  states: PartitionStateV1[];
+}
+
+/** `consensus.partition.leader.move`: hand leadership to an in-sync replica (epoch + 1). */
+export class MoveLeaderRequestV1 {
+  @Matches(TOKEN_PATTERN)
+  resource!: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PARTITIONS - 1)
+  partition!: number;
+
+  @Matches(TOKEN_PATTERN)
+  leader!: string;
+}
+
+export interface MoveLeaderReplyV1 {
+  state: PartitionStateV1;
+}
