@@ -53,6 +53,7 @@ export function roleOf(row: StateRow, nodeId: string): RoleAssignmentV1 {
     leaderEpoch: String(row.leader_epoch),
     isr: row.isr,
     replicas: row.replicas,
+    partitionEpoch: String(row.partition_epoch),
   };
 }
 

@@ -141,9 +141,14 @@ export class RoleAssignmentV1 {
   isr!: string[];
 
   @IsArray()
-  @ArrayMaxSize(MAX_REPLICATION_FACTOR)
+  @ArrayMaxSize(MAX_REPLICATION_FACTOR * 2)
   @Matches(TOKEN_PATTERN, { each: true })
   replicas!: string[];
+
+  /** Orders changes within one leader epoch (ISR changes, reassignments); decimal string. */
+  @IsOptional()
+  @Matches(/^[0-9]{1,19}$/)
+  partitionEpoch?: string;
 }
 
 /** `node.<nodeId>.role.assign`: consensus → node. */
