@@ -29,5 +29,6 @@ module.exports = {
       },
     ],
   },
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/tmp/'],
+  // Anchored at the workspace: CI may clone into a folder under /tmp.
+  testPathIgnorePatterns: ['<rootDir>/node_modules/', '<rootDir>/dist/', '<rootDir>/tmp/'],
 };
