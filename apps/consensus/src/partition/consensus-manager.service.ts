@@ -4,6 +4,9 @@ import { PinoLogger } from 'nestjs-pino';
 import { type Counter, type Histogram } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
+  type AlterIsrRequestV1,
+  type MoveLeaderRequestV1,
+  type ReassignPartitionsRequestV1,
   type ElectLeadersReplyV1,
   type ElectLeadersRequestV1,
   type PartitionStateV1,
@@ -178,9 +181,9 @@ export class ConsensusManager {
     const [updated]: [StateRow[], number] = await m.query(
       `UPDATE consensus.partition_state AS s
           SET leader = u.leader, leader_epoch = u.leader_epoch, isr = u.isr::text[],
-              partition_epoch = u.partition_epoch, updated_at = now()
-         FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::bigint[])
-              AS u(resource, partition, leader, leader_epoch, isr, partition_epoch)
+              replicas = u.replicas::text[], partition_epoch = u.partition_epoch, updated_at = now()
+         FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])
+              AS u(resource, partition, leader, leader_epoch, isr, partition_epoch, replicas)
         WHERE s.resource = u.resource AND s.partition = u.partition
           AND s.partition_epoch = u.partition_epoch - 1
       RETURNING s.*`,
@@ -192,6 +195,7 @@ export class ConsensusManager {
         // Node ids are subject tokens (no commas, braces or quotes): a safe array literal.
         changes.map((c) => `{${c.isr.join(',')}}`),
         changes.map((c) => c.partitionEpoch.toString()),
+        changes.map((c) => `{${c.replicas.join(',')}}`),
       ],
     );
     if (updated.length !== changes.length) {
@@ -231,6 +235,124 @@ export class ConsensusManager {
     return { deleted: removed.length };
   }
 
+  /**
+   * AlterPartition: a new ISR for one partition, compare-and-set on the partition epoch the
+   * proposer saw. The leader stays in it; members must be replicas.
+   */
+  async alterIsr(req: AlterIsrRequestV1): Promise<PartitionStateV1> {
+    const row = await this.db.transaction(async (m) => {
+      const current = await this.lockOne(m, req.resource, req.partition);
+      if (current.partition_epoch !== req.partitionEpoch) {
+        throw new TesseraError('CONFLICT', `partition epoch is ${current.partition_epoch}, not ${req.partitionEpoch}`);
+      }
+      if (current.leader === null) throw new TesseraError('CONFLICT', 'the partition is offline: elect a leader first');
+      if (!req.isr.includes(current.leader)) throw new TesseraError('INVALID', `the leader ${current.leader} must stay in the ISR`);
+      const outsider = req.isr.find((n) => !current.replicas.includes(n));
+      if (outsider) throw new TesseraError('INVALID', `${outsider} is not a replica of this partition`);
+      if (new Set(req.isr).size !== req.isr.length) throw new TesseraError('INVALID', 'ISR members must be distinct');
+      const isr = current.replicas.filter((n) => req.isr.includes(n)); // keep the preferred order
+      if (isr.join() === current.isr.join()) return null;
+      const updated = await this.applyChanges(m, [{ ...this.toLeaderAndIsr(current), isr, partitionEpoch: BigInt(current.partition_epoch) + 1n }]);
+      await this.announce(m, 'ISR_CHANGE', updated);
+      return updated[0];
+    });
+    if (row === null) return toWire(await this.one(req.resource, req.partition));
+    this.afterCommit([row], []);
+    this.log.info({ resource: row.resource, partition: row.partition, isr: row.isr, partitionEpoch: row.partition_epoch }, 'ISR changed');
+    return toWire(row);
+  }
+
+  /**
+   * Changes replica lists in one transaction (make before break is the caller's order: first
+   * the union, later the target). The ISR keeps only members that stay; added replicas join it
+   * when replication reports them caught up. The leader must stay a replica.
+   */
+  async reassign(req: ReassignPartitionsRequestV1): Promise<{ changed: number; states: PartitionStateV1[] }> {
+    const dropped: { row: StateRow; nodeId: string }[] = [];
+    const updated = await this.db.transaction(async (m) => {
+      const rows: StateRow[] = await m.query(
+        `SELECT * FROM consensus.partition_state WHERE resource = $1 AND partition = ANY($2::int[])
+          ORDER BY partition FOR UPDATE`,
+        [req.resource, req.reassignments.map((r) => r.partition)],
+      );
+      const byPartition = new Map(rows.map((r) => [r.partition, r]));
+      const changes: LeaderAndIsr[] = [];
+      const removedBy = new Map<number, string[]>();
+      for (const { partition, replicas } of req.reassignments) {
+        const row = byPartition.get(partition);
+        if (!row) throw new TesseraError('NOT_FOUND', `${req.resource}/${partition} does not exist`);
+        if (new Set(replicas).size !== replicas.length) throw new TesseraError('INVALID', `${req.resource}/${partition}: replicas must be distinct`);
+        if (row.leader !== null && !replicas.includes(row.leader)) {
+          throw new TesseraError('CONFLICT', `${req.resource}/${partition}: leader ${row.leader} must stay a replica; move leadership first`);
+        }
+        const isr = replicas.filter((n) => row.isr.includes(n));
+        if (row.leader !== null && isr.length === 0) throw new TesseraError('CONFLICT', `${req.resource}/${partition}: no in-sync replica would remain`);
+        if (replicas.join() === row.replicas.join()) continue;
+        removedBy.set(partition, row.replicas.filter((n) => !replicas.includes(n)));
+        changes.push({ ...this.toLeaderAndIsr(row), replicas, isr: row.leader === null ? row.isr : isr, partitionEpoch: BigInt(row.partition_epoch) + 1n });
+      }
+      const done = await this.applyChanges(m, changes);
+      await this.announce(m, 'REASSIGN', done);
+      for (const row of done) for (const nodeId of removedBy.get(row.partition) ?? []) dropped.push({ row, nodeId });
+      return done;
+    });
+    this.afterCommit(updated, [], dropped);
+    if (updated.length > 0) this.log.info({ resource: req.resource, changed: updated.length }, 'replicas reassigned');
+    return { changed: updated.length, states: updated.map(toWire) };
+  }
+
+  /** Hands leadership to an in-sync replica (preferred-leader election, drains): epoch + 1. */
+  async moveLeader(req: MoveLeaderRequestV1): Promise<PartitionStateV1> {
+    const row = await this.db.transaction(async (m) => {
+      const current = await this.lockOne(m, req.resource, req.partition);
+      if (current.leader === req.leader) return null;
+      if (!current.isr.includes(req.leader)) {
+        throw new TesseraError('CONFLICT', `${req.leader} is not in sync for ${req.resource}/${req.partition}`);
+      }
+      const base = this.toLeaderAndIsr(current);
+      const updated = await this.applyChanges(m, [
+        { ...base, leader: req.leader, leaderEpoch: base.leaderEpoch + 1n, partitionEpoch: base.partitionEpoch + 1n },
+      ]);
+      await this.announce(m, 'LEADER_MOVE', updated);
+      return updated[0];
+    });
+    if (row === null) return toWire(await this.one(req.resource, req.partition));
+    this.elections.inc({ outcome: 'moved' });
+    this.afterCommit([row], []);
+    this.log.info({ resource: row.resource, partition: row.partition, leader: row.leader, epoch: row.leader_epoch }, 'leadership moved');
+    return toWire(row);
+  }
+
+  private async lockOne(m: EntityManager, resource: string, partition: number): Promise<StateRow> {
+    const rows: StateRow[] = await m.query(
+      `SELECT * FROM consensus.partition_state WHERE resource = $1 AND partition = $2 FOR UPDATE`,
+      [resource, partition],
+    );
+    if (rows.length === 0) throw new TesseraError('NOT_FOUND', `${resource}/${partition} does not exist`);
+    return rows[0];
+  }
+
+  private async one(resource: string, partition: number): Promise<StateRow> {
+    const rows: StateRow[] = await this.db.query(
+      `SELECT * FROM consensus.partition_state WHERE resource = $1 AND partition = $2`,
+      [resource, partition],
+    );
+    if (rows.length === 0) throw new TesseraError('NOT_FOUND', `${resource}/${partition} does not exist`);
+    return rows[0];
+  }
+
+  private toLeaderAndIsr(row: StateRow): LeaderAndIsr {
+    return {
+      resource: row.resource,
+      partition: row.partition,
+      replicas: row.replicas,
+      leader: row.leader,
+      leaderEpoch: BigInt(row.leader_epoch),
+      isr: row.isr,
+      partitionEpoch: BigInt(row.partition_epoch),
+    };
+  }
+
   async query(resource?: string): Promise<PartitionStateV1[]> {
     const rows: StateRow[] = await this.db.query(
       `SELECT * FROM consensus.partition_state WHERE ($1::text IS NULL OR resource = $1)
@@ -261,7 +383,7 @@ export class ConsensusManager {
     await appendToOutbox(m, 'consensus', events);
   }
 
-  private afterCommit(changed: StateRow[], removed: StateRow[]): void {
+  private afterCommit(changed: StateRow[], removed: StateRow[], dropped: { row: StateRow; nodeId: string }[] = []): void {
     this.relay.kick();
     const commands = new Map<string, RoleAssignmentV1[]>();
     const add = (nodeId: string, assignment: RoleAssignmentV1) => {
@@ -275,6 +397,8 @@ export class ConsensusManager {
     for (const row of removed) {
       for (const nodeId of row.replicas) add(nodeId, { ...roleOf(row, nodeId), role: 'NONE' });
     }
+    // Replicas taken off a partition by a reassignment: their role is NONE now.
+    for (const { row, nodeId } of dropped) add(nodeId, roleOf(row, nodeId));
     this.dispatcher.dispatch(commands);
   }
 }

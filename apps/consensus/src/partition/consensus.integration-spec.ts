@@ -117,6 +117,32 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     expect(Number(again.leaderEpoch)).toBe(highest + 1);
   });
 
+  it('moves replicas make-before-break: union, catch-up into the ISR, leadership, then the target', async () => {
+    await request('consensus.partition.initialize', { resource: 'moves', replicas: [['a', 'b']] });
+    const [start] = await query('moves');
+    // 1. add c: it joins as a replica outside the ISR
+    expect(await request('consensus.partition.reassign', { resource: 'moves', reassignments: [{ partition: 0, replicas: ['c', 'a', 'b'] }] })).toMatchObject({ ok: true, changed: 1 });
+    let [s0] = await query('moves');
+    expect(s0).toMatchObject({ replicas: ['c', 'a', 'b'], leader: 'a', isr: ['a', 'b'], leaderEpoch: start.leaderEpoch });
+    // 2. a stale ISR proposal is refused; a current one lets c in (preferred order kept)
+    expect(await request('consensus.partition.isr', { resource: 'moves', partition: 0, isr: ['a', 'b', 'c'], partitionEpoch: start.partitionEpoch })).toMatchObject({ ok: false, code: 'CONFLICT' });
+    expect(await request('consensus.partition.isr', { resource: 'moves', partition: 0, isr: ['a', 'b', 'c'], partitionEpoch: s0.partitionEpoch })).toMatchObject({ ok: true, state: { isr: ['c', 'a', 'b'] } });
+    expect(await request('consensus.partition.isr', { resource: 'moves', partition: 0, isr: ['b', 'c'], partitionEpoch: String(Number(s0.partitionEpoch) + 1) })).toMatchObject({ ok: false, code: 'INVALID' });
+    // 3. the old leader cannot be removed before leadership moves; then it can
+    expect(await request('consensus.partition.reassign', { resource: 'moves', reassignments: [{ partition: 0, replicas: ['c', 'b'] }] })).toMatchObject({ ok: false, code: 'CONFLICT' });
+    expect(await request('consensus.partition.leader.move', { resource: 'moves', partition: 0, leader: 'c' })).toMatchObject({ ok: true, state: { leader: 'c', leaderEpoch: String(Number(start.leaderEpoch) + 1) } });
+    const toA = commands.length;
+    expect(await request('consensus.partition.reassign', { resource: 'moves', reassignments: [{ partition: 0, replicas: ['c', 'b'] }] })).toMatchObject({ ok: true, changed: 1 });
+    [s0] = await query('moves');
+    expect(s0).toMatchObject({ replicas: ['c', 'b'], leader: 'c', isr: ['c', 'b'] });
+    // 4. the removed replica is told its role is NONE
+    await waitFor('a NONE command to a', () =>
+      commands.slice(toA).some((c) => c.nodeId === 'a' && c.assignments.some((x) => x.resource === 'moves' && x.role === 'NONE')),
+    );
+    // leadership only goes to an in-sync replica
+    expect(await request('consensus.partition.leader.move', { resource: 'moves', partition: 0, leader: 'a' })).toMatchObject({ ok: false, code: 'CONFLICT' });
+  });
+
   it('answers a node only with its own roles', async () => {
     expect(await request('consensus.node.roles.d', { nodeId: 'd' })).toMatchObject({
       ok: true,

@@ -1,6 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  AlterIsrRequestV1,
+  type AlterIsrReplyV1,
+  MoveLeaderRequestV1,
+  type MoveLeaderReplyV1,
+  ReassignPartitionsRequestV1,
+  type ReassignPartitionsReplyV1,
   DeletePartitionsRequestV1,
   type DeletePartitionsReplyV1,
   ElectLeadersRequestV1,
@@ -42,6 +48,21 @@ export class PartitionController {
   @MessagePattern(Subjects.consensus.queryPartitions)
   async query(@Payload() req: QueryPartitionsRequestV1): Promise<QueryPartitionsReplyV1> {
     return { partitions: await this.consensus.query(req.resource) };
+  }
+
+  @MessagePattern(Subjects.consensus.alterIsr)
+  async alterIsr(@Payload() req: AlterIsrRequestV1): Promise<AlterIsrReplyV1> {
+    return { state: await this.consensus.alterIsr(req) };
+  }
+
+  @MessagePattern(Subjects.consensus.reassignPartitions)
+  reassign(@Payload() req: ReassignPartitionsRequestV1): Promise<ReassignPartitionsReplyV1> {
+    return this.consensus.reassign(req);
+  }
+
+  @MessagePattern(Subjects.consensus.moveLeader)
+  async moveLeader(@Payload() req: MoveLeaderRequestV1): Promise<MoveLeaderReplyV1> {
+    return { state: await this.consensus.moveLeader(req) };
   }
 
   @MessagePattern(Subjects.consensus.nodeRolesPattern)
