@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { COORDINATOR_ENTITIES } from '@tessera/persistence';
-import { loadBaseConfig, main, runService } from '@tessera/service-kit';
+import { main, runService } from '@tessera/service-kit';
+import { loadCoordinatorConfig } from './config/coordinator.config';
 import { CoordinatorModule } from './coordinator.module';
 
 main('coordinator', async () =>
   runService({
-    config: loadBaseConfig('coordinator'),
+    config: loadCoordinatorConfig(),
     module: CoordinatorModule,
     schema: 'coordinator',
     entities: COORDINATOR_ENTITIES,

@@ -18,6 +18,7 @@ import { currentMapVersion, nextMapVersion } from './map-version';
 interface MapRow {
   resource: string;
   partition: number;
+  target: string[];
   replicas: string[];
   leader: string | null;
   leader_epoch: string;
@@ -82,6 +83,15 @@ export class MapService implements OnApplicationBootstrap {
     });
   }
 
+  /** The coordinator's intended replica lists of a resource, by partition (preferred leader first). */
+  async targets(resource: string): Promise<string[][]> {
+    const rows: { target: string[] }[] = await this.db.query(
+      `SELECT target FROM coordinator.partition_map WHERE resource = $1 ORDER BY partition`,
+      [resource],
+    );
+    return rows.map((r) => r.target);
+  }
+
   /** Applies consensus's committed changes; idempotent (inbox) and order-safe (partition epoch). */
   async applyPartitionChanges(payload: unknown): Promise<void> {
     if (!isPartitionsChanged(payload)) {
@@ -95,9 +105,9 @@ export class MapService implements OnApplicationBootstrap {
       const [updated]: [MapRow[], number] = await m.query(
         `UPDATE coordinator.partition_map AS p
             SET leader = u.leader, leader_epoch = u.leader_epoch, isr = u.isr::text[],
-                partition_epoch = u.partition_epoch
-           FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::bigint[])
-                AS u(resource, partition, leader, leader_epoch, isr, partition_epoch)
+                replicas = u.replicas::text[], partition_epoch = u.partition_epoch
+           FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[])
+                AS u(resource, partition, leader, leader_epoch, isr, partition_epoch, replicas)
           WHERE p.resource = u.resource AND p.partition = u.partition
             AND p.partition_epoch < u.partition_epoch
         RETURNING p.*`,
@@ -108,6 +118,7 @@ export class MapService implements OnApplicationBootstrap {
           changes.map((c) => c.leaderEpoch),
           changes.map((c) => `{${c.isr.join(',')}}`),
           changes.map((c) => c.partitionEpoch),
+          changes.map((c) => `{${c.replicas.join(',')}}`),
         ],
       );
       if (updated.length === 0) return 0;

@@ -1,7 +1,8 @@
 import { Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type NodeAdminReplyV1, type NodeViewV1 } from '@tessera/contracts';
 import { AdminTokenGuard } from '@tessera/service-kit';
+import { MigrationDriver } from '../migration/migration-driver.service';
 import { ApiErrorDto } from '../operation/api-error.dto';
 import { NodeAdminReplyDto, NodeViewDto } from './node.dto';
 import { NodeRegistry } from './node-registry.service';
@@ -11,7 +12,10 @@ import { NodeRegistry } from './node-registry.service';
 @UseGuards(AdminTokenGuard)
 @Controller('api/v1/nodes')
 export class NodeController {
-  constructor(private readonly nodes: NodeRegistry) {}
+  constructor(
+    private readonly nodes: NodeRegistry,
+    private readonly migrations: MigrationDriver,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Every registered node with its state and last heartbeat' })
@@ -22,11 +26,28 @@ export class NodeController {
 
   @Post(':id/drain')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Mark a node DRAINING: it gets no new replicas' })
+  @ApiOperation({
+    summary: 'Drain a node: leadership leaves it first, then its replicas move (make before break) until it is empty',
+  })
   @ApiOkResponse({ type: NodeAdminReplyDto })
   @ApiNotFoundResponse({ type: ApiErrorDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'another migration is moving these partitions' })
   async drain(@Param('id') id: string): Promise<NodeAdminReplyV1> {
-    return { node: await this.nodes.setAdminState(id, 'DRAINING'), operationId: null };
+    await this.nodes.get(id);
+    const node = await this.nodes.setAdminState(id, 'DRAINING');
+    return { node, operationId: await this.migrations.drain(id) };
+  }
+
+  @Post(':id/replace')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Re-place a node's replicas on other nodes now (overrides the grace delay, e.g. mid-incident)",
+  })
+  @ApiOkResponse({ type: NodeAdminReplyDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto })
+  async replace(@Param('id') id: string): Promise<NodeAdminReplyV1> {
+    const node = await this.nodes.get(id);
+    return { node, operationId: await this.migrations.replace(id) };
   }
 
   @Post(':id/undrain')

@@ -18,18 +18,14 @@ import {
 } from '@tessera/contracts';
 import { NetworkManager, OutboxRelay } from '@tessera/messaging';
 import { appendToOutbox } from '@tessera/persistence';
-import {
-  balanceStats,
-  isPlacementError,
-  planPlacement,
-  type PlacementNode,
-  type PlacementResult,
-} from '@tessera/placement';
+import { type PlacementNode } from '@tessera/placement';
 import { OUTBOX_RELAY } from '@tessera/service-kit';
 import { MapService } from '../map/map.service';
 import { nextMapVersion } from '../map/map-version';
 import { OperationLog } from '../operation/operation-log.service';
 import { ControllerLease } from '../controller/controller-lease.service';
+import { MigrationDriver } from '../migration/migration-driver.service';
+import { MigrationPlanner, planOrThrow } from '../migration/migration-planner.service';
 
 interface ResourceRow {
   name: string;
@@ -86,6 +82,8 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
     private readonly maps: MapService,
     private readonly operations: OperationLog,
     private readonly controller: ControllerLease,
+    private readonly planner: MigrationPlanner,
+    private readonly migrations: MigrationDriver,
     private readonly log: PinoLogger,
   ) {
     this.log.setContext(PartitionCoordinator.name);
@@ -124,7 +122,7 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
     const spreadBy = body.placement?.spreadBy ?? 'zone';
     const requireTags = body.placement?.requireTags ?? [];
     const nodes: NodeRow[] = await this.db.query(`SELECT * FROM coordinator.node ORDER BY id`);
-    const plan = this.plan({
+    const plan = planOrThrow({
       nodes: nodes.map(toPlacementNode),
       resources: [{ name: body.name, partitions: body.partitions, replicationFactor: body.replicationFactor, placement: { spreadBy, requireTags } }],
     });
@@ -138,9 +136,10 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
       );
       if (inserted.length === 0) throw new TesseraError('CONFLICT', `resource ${body.name} already exists`);
       await m.query(
-        `INSERT INTO coordinator.partition_map (resource, partition, replicas)
-         SELECT $1, (t.i - 1)::int, ARRAY(SELECT jsonb_array_elements_text(t.value))
-           FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(value, i)`,
+        `INSERT INTO coordinator.partition_map (resource, partition, target, replicas)
+         SELECT $1, (t.i - 1)::int, r.list, r.list
+           FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(value, i)
+           CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(t.value)) AS list) r`,
         [body.name, JSON.stringify(replicas)],
       );
       await this.operations.start(m, operationId, 'CREATE_RESOURCE', body.name, body.partitions);
@@ -167,48 +166,22 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
   }
 
   async rebalance(name: string, dryRun: boolean): Promise<RebalancePlanV1> {
-    const row = await this.find(name);
-    const nodes: NodeRow[] = await this.db.query(`SELECT * FROM coordinator.node ORDER BY id`);
-    const map = await this.maps.view(name);
-    const current = (map.resources[0]?.partitions ?? []).map((p) => p.replicas);
-    const placementNodes = nodes.map(toPlacementNode);
-    const plan = this.plan({
-      nodes: placementNodes,
-      resources: [{ name, partitions: row.partitions, replicationFactor: row.replication_factor, placement: { spreadBy: row.spread_by, requireTags: row.require_tags } }],
-      current: { [name]: current },
-    });
-    const before = balanceStats({ [name]: current }, placementNodes);
-    const after = balanceStats(plan.assignment, placementNodes);
-    const result: RebalancePlanV1 = {
+    await this.find(name);
+    const plan = await this.planner.plan(name, await this.planner.nodes());
+    const operationId = dryRun ? null : await this.migrations.start('REBALANCE', name, plan.moves);
+    return {
       resource: name,
       dryRun,
-      moves: plan.moves,
-      leaderMoves: plan.leaderMoves,
-      steps: plan.plan.migrations.flatMap((mig) =>
+      moves: plan.result.moves,
+      leaderMoves: plan.result.leaderMoves,
+      steps: plan.result.plan.migrations.flatMap((mig) =>
         mig.steps.map((s) => ({ partition: mig.partition, kind: s.kind, node: s.node, ...(s.from ? { from: s.from } : {}) })),
       ),
-      before: { replicasMaxOverMean: before.replicasMaxOverMean, leadersMaxOverMean: before.leadersMaxOverMean },
-      after: { replicasMaxOverMean: after.replicasMaxOverMean, leadersMaxOverMean: after.leadersMaxOverMean },
-      warnings: plan.warnings,
-      operationId: null,
+      before: { replicasMaxOverMean: plan.before.replicasMaxOverMean, leadersMaxOverMean: plan.before.leadersMaxOverMean },
+      after: { replicasMaxOverMean: plan.after.replicasMaxOverMean, leadersMaxOverMean: plan.after.leadersMaxOverMean },
+      warnings: plan.result.warnings,
+      operationId,
     };
-    if (!dryRun && plan.moves + plan.leaderMoves > 0) {
-      // Executing moves needs catch-up copies and ISR expansion (the replication issue); until
-      // then only the plan is offered, and nothing is changed.
-      throw new TesseraError('CONFLICT', `rebalance of ${name} needs ${plan.moves} replica moves; executing migrations is not available yet, use dryRun`);
-    }
-    return result;
-  }
-
-  private plan(input: Parameters<typeof planPlacement>[0]): PlacementResult {
-    try {
-      return planPlacement(input);
-    } catch (error) {
-      if (isPlacementError(error)) {
-        throw new TesseraError(error.code === 'UNSATISFIABLE' ? 'UNSATISFIABLE' : 'INVALID', error.message, { cause: error });
-      }
-      throw error;
-    }
   }
 
   private async find(name: string): Promise<ResourceRow> {
@@ -273,9 +246,7 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
           if (row.state === 'DELETING') {
             await this.finishDelete(row.name, true);
           } else {
-            const map = await this.maps.view(row.name);
-            const replicas = (map.resources[0]?.partitions ?? []).map((p) => p.replicas);
-            await this.initializeLeaders(row.name, replicas, null, true);
+            await this.initializeLeaders(row.name, await this.maps.targets(row.name), null, true);
           }
         } catch (error) {
           this.log.warn({ resource: row.name, state: row.state, err: error }, 'reconcile attempt failed; will retry');

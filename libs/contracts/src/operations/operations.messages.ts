@@ -1,7 +1,7 @@
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { type OperationState } from '../common/states';
 
-export const OPERATION_KINDS = ['CREATE_RESOURCE', 'DELETE_RESOURCE', 'FAILOVER', 'REBALANCE', 'DRAIN'] as const;
+export const OPERATION_KINDS = ['CREATE_RESOURCE', 'DELETE_RESOURCE', 'FAILOVER', 'REBALANCE', 'DRAIN', 'REPLACE', 'RECONCILE'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** An operation as the admin API shows it (`GET /operations`). */

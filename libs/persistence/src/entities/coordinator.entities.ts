@@ -30,6 +30,7 @@ export class ResourceEntity {
 export class PartitionMapEntity {
   @PrimaryColumn({ type: 'text' }) resource!: string;
   @PrimaryColumn({ type: 'integer' }) partition!: number;
+  @Column({ type: 'text', array: true }) target!: string[];
   @Column({ type: 'text', array: true }) replicas!: string[];
   @Column({ type: 'text', nullable: true }) leader!: string | null;
   @Column({ name: 'leader_epoch', type: 'bigint' }) leaderEpoch!: string;

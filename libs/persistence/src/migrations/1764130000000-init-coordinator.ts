@@ -30,10 +30,12 @@ export class InitCoordinator1764130000000 implements MigrationInterface {
         warnings text[] NOT NULL DEFAULT '{}',
         created_at timestamptz NOT NULL DEFAULT now()
       )`,
-      // replicas: the coordinator's target; leader/isr/epochs: projection of consensus's state.
+      // target: the coordinator's intended replicas (preferred leader first); replicas, leader,
+      // isr, epochs: the projection of what consensus committed (they differ mid-migration).
       `CREATE TABLE coordinator.partition_map (
         resource text NOT NULL REFERENCES coordinator.resource(name) ON DELETE CASCADE,
         partition integer NOT NULL,
+        target text[] NOT NULL,
         replicas text[] NOT NULL,
         leader text NULL,
         leader_epoch bigint NOT NULL DEFAULT 0,

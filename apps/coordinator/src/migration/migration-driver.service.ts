@@ -1,0 +1,281 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { type OperationKind, type PartitionStateV1, Subjects, TesseraError } from '@tessera/contracts';
+import { NetworkManager } from '@tessera/messaging';
+import { MetricsService, SERVICE_CONFIG } from '@tessera/service-kit';
+import { type CoordinatorConfig } from '../config/coordinator.config';
+import { ControllerLease } from '../controller/controller-lease.service';
+import { admit, nodesOf, phaseOf, type PlannedMove, unionReplicas } from './migration-phase';
+import { MigrationPlanner } from './migration-planner.service';
+
+type MigrationKind = Extract<OperationKind, 'REBALANCE' | 'DRAIN' | 'REPLACE'>;
+
+interface MigrationDetail {
+  moves: PlannedMove[];
+  /** Drain: move leadership off this node first, so it never leads while its data moves. */
+  leadersOffNode?: string;
+}
+
+interface OperationRow {
+  id: string;
+  kind: MigrationKind;
+  subject: string;
+  done: number;
+  total: number;
+  detail: MigrationDetail;
+}
+
+const TICK_MS = 500;
+const HOUSEKEEPING_MS = 5_000;
+const PARALLEL_LEADER_MOVES = 32;
+
+/**
+ * MigrationDriver: executes migration plans make before break, throttled, as the active
+ * coordinator only. It keeps no state of its own: each tick reads what consensus committed and
+ * takes the next step of each admitted move (add → wait in sync → move leadership → remove),
+ * so a standby that takes over simply continues. Also starts the automatic plans: rebalance
+ * onto a node that joins empty, and re-placement of a node dead for longer than the grace delay.
+ */
+@Injectable()
+export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  private lastHousekeeping = 0;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly network: NetworkManager,
+    private readonly controller: ControllerLease,
+    private readonly planner: MigrationPlanner,
+    @Inject(SERVICE_CONFIG) private readonly config: CoordinatorConfig,
+    private readonly log: PinoLogger,
+    private readonly metrics: MetricsService,
+  ) {
+    this.log.setContext(MigrationDriver.name);
+  }
+
+  onApplicationBootstrap(): void {
+    this.metrics.gauge('tessera_migrations_running', 'Migration operations running', [], async (g) => {
+      const rows: { n: number }[] = await this.db.query(
+        `SELECT count(*)::int AS n FROM coordinator.operation WHERE state = 'RUNNING' AND kind IN ('REBALANCE','DRAIN','REPLACE')`,
+      );
+      g.set(rows[0]?.n ?? 0);
+    });
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /**
+   * Records the new targets and the operation in one transaction; returns its id, or null when
+   * nothing has to move. One migration per resource at a time.
+   */
+  async start(kind: MigrationKind, subject: string, moves: PlannedMove[], leadersOffNode?: string): Promise<string | null> {
+    if (moves.length === 0 && !leadersOffNode) return null;
+    const id = randomUUID();
+    const resources = [...new Set(moves.map((m) => m.resource))];
+    await this.db.transaction(async (m) => {
+      const busy: { subject: string; kind: string }[] = await m.query(
+        `SELECT subject, kind FROM coordinator.operation
+          WHERE state = 'RUNNING' AND kind IN ('REBALANCE','DRAIN','REPLACE')
+            AND detail -> 'moves' @> ANY (SELECT jsonb_build_array(jsonb_build_object('resource', r)) FROM unnest($1::text[]) r)
+          FOR UPDATE`,
+        [resources],
+      );
+      if (busy.length > 0) {
+        throw new TesseraError('CONFLICT', `a ${busy[0].kind.toLowerCase()} of ${busy[0].subject} is already moving these partitions`);
+      }
+      if (moves.length > 0) {
+        await m.query(
+          `UPDATE coordinator.partition_map p SET target = u.target::text[]
+             FROM unnest($1::text[], $2::int[], $3::text[]) AS u(resource, partition, target)
+            WHERE p.resource = u.resource AND p.partition = u.partition`,
+          [moves.map((x) => x.resource), moves.map((x) => x.partition), moves.map((x) => `{${x.to.join(',')}}`)],
+        );
+      }
+      const detail: MigrationDetail = { moves, ...(leadersOffNode ? { leadersOffNode } : {}) };
+      await m.query(
+        `INSERT INTO coordinator.operation (id, kind, state, subject, total, detail) VALUES ($1, $2, 'RUNNING', $3, $4, $5)`,
+        [id, kind, subject, moves.length, JSON.stringify(detail)],
+      );
+    });
+    this.log.info({ operationId: id, kind, subject, moves: moves.length }, 'migration started');
+    setImmediate(() => void this.tick());
+    return id;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || !this.controller.isActive) return;
+    this.ticking = true;
+    try {
+      const ops: OperationRow[] = await this.db.query(
+        `SELECT id, kind, subject, done, total, detail FROM coordinator.operation
+          WHERE state = 'RUNNING' AND kind IN ('REBALANCE','DRAIN','REPLACE') ORDER BY started_at`,
+      );
+      for (const op of ops) {
+        try {
+          await this.advance(op);
+        } catch (error) {
+          this.log.warn({ operationId: op.id, err: error }, 'migration step failed; will retry');
+        }
+      }
+      if (Date.now() - this.lastHousekeeping > HOUSEKEEPING_MS) {
+        this.lastHousekeeping = Date.now();
+        await this.housekeeping(ops.length);
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'migration tick failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async states(resources: string[]): Promise<Map<string, PartitionStateV1>> {
+    const states = new Map<string, PartitionStateV1>();
+    for (const resource of resources) {
+      const reply = await this.network.request('consensus.partition.query', Subjects.consensus.queryPartitions, { resource }, { timeoutMs: 5_000 });
+      for (const s of reply.partitions) states.set(`${s.resource}/${s.partition}`, s);
+    }
+    return states;
+  }
+
+  private async advance(op: OperationRow): Promise<void> {
+    const moves = op.detail.moves;
+    const resources = [...new Set(moves.map((m) => m.resource))];
+    const drained = op.detail.leadersOffNode;
+    if (drained) {
+      const all = await this.planner.activeResources();
+      for (const r of all) if (!resources.includes(r)) resources.push(r);
+    }
+    const states = await this.states(resources);
+
+    if (drained) await this.moveLeadersOff(drained, states, moves);
+
+    const phases = moves.map((m) => {
+      const state = states.get(`${m.resource}/${m.partition}`);
+      return state ? phaseOf(m, state) : 'DONE'; // a partition that no longer exists has nothing to move
+    });
+    const done = phases.filter((p) => p === 'DONE').length;
+    const admitted = admit(
+      moves
+        .map((m, i) => ({ key: String(i), nodes: nodesOf(m), started: phases[i] !== 'ADD' && phases[i] !== 'DONE' }))
+        .filter((_, i) => phases[i] !== 'DONE'),
+      { maxMovesPerNode: this.config.maxMovesPerNode, maxMovesPerCluster: this.config.maxMovesPerCluster },
+    );
+
+    const reassign = new Map<string, { partition: number; replicas: string[] }[]>();
+    const leaderMoves: PlannedMove[] = [];
+    moves.forEach((m, i) => {
+      if (!admitted.has(String(i))) return;
+      const state = states.get(`${m.resource}/${m.partition}`);
+      if (!state) return;
+      const list = reassign.get(m.resource) ?? [];
+      if (phases[i] === 'ADD') list.push({ partition: m.partition, replicas: unionReplicas(m, state) });
+      else if (phases[i] === 'REMOVE') list.push({ partition: m.partition, replicas: m.to });
+      else if (phases[i] === 'MOVE_LEADERSHIP') leaderMoves.push(m);
+      reassign.set(m.resource, list);
+    });
+    for (const [resource, reassignments] of reassign) {
+      if (reassignments.length === 0) continue;
+      await this.network.request('consensus.partition.reassign', Subjects.consensus.reassignPartitions, { resource, reassignments }, { timeoutMs: 10_000 });
+    }
+    for (let i = 0; i < leaderMoves.length; i += PARALLEL_LEADER_MOVES) {
+      await Promise.all(
+        leaderMoves.slice(i, i + PARALLEL_LEADER_MOVES).map((m) =>
+          this.network
+            .request('consensus.partition.leader.move', Subjects.consensus.moveLeader, { resource: m.resource, partition: m.partition, leader: m.to[0] }, { timeoutMs: 5_000 })
+            .catch((error: unknown) => this.log.warn({ resource: m.resource, partition: m.partition, err: error }, 'leader move refused; will retry')),
+        ),
+      );
+    }
+
+    const leadersLeft = drained ? [...states.values()].some((s) => s.leader === drained) : false;
+    const finished = done === moves.length && !leadersLeft;
+    if (done !== op.done || finished) {
+      await this.db.transaction(async (m) => {
+        await this.controller.fence(m);
+        await m.query(
+          `UPDATE coordinator.operation SET done = $2,
+             state = CASE WHEN $3 THEN 'SUCCEEDED' ELSE state END,
+             finished_at = CASE WHEN $3 THEN now() ELSE finished_at END
+           WHERE id = $1 AND state = 'RUNNING'`,
+          [op.id, done, finished],
+        );
+      });
+      if (finished) this.log.info({ operationId: op.id, kind: op.kind, subject: op.subject, moves: moves.length }, 'migration finished');
+    }
+  }
+
+  /** Drain: leadership leaves the node first, to an in-sync replica (no leaderless moment). */
+  private async moveLeadersOff(nodeId: string, states: Map<string, PartitionStateV1>, moves: PlannedMove[]): Promise<void> {
+    const preferred = new Map(moves.map((m) => [`${m.resource}/${m.partition}`, m.to]));
+    const led = [...states.values()].filter((s) => s.leader === nodeId);
+    for (let i = 0; i < led.length; i += PARALLEL_LEADER_MOVES) {
+      await Promise.all(
+        led.slice(i, i + PARALLEL_LEADER_MOVES).map((s) => {
+          const order = [...(preferred.get(`${s.resource}/${s.partition}`) ?? []), ...s.replicas];
+          const next = order.find((n) => n !== nodeId && s.isr.includes(n));
+          if (!next) return Promise.resolve(); // no other in-sync replica yet: it moves with its data
+          return this.network
+            .request('consensus.partition.leader.move', Subjects.consensus.moveLeader, { resource: s.resource, partition: s.partition, leader: next }, { timeoutMs: 5_000 })
+            .catch((error: unknown) => this.log.warn({ resource: s.resource, partition: s.partition, err: error }, 'drain leader move refused; will retry'));
+        }),
+      );
+    }
+  }
+
+  /** Automatic plans: rebalance onto empty new nodes; re-place nodes dead past the grace delay. */
+  private async housekeeping(running: number): Promise<void> {
+    const overdue: { id: string }[] = await this.db.query(
+      `SELECT n.id FROM coordinator.node n
+        WHERE n.liveness = 'DEAD' AND n.updated_at < now() - ($1::text || ' milliseconds')::interval
+          AND EXISTS (SELECT 1 FROM coordinator.partition_map p WHERE n.id = ANY(p.target))
+          AND NOT EXISTS (SELECT 1 FROM coordinator.operation o WHERE o.state = 'RUNNING' AND o.kind = 'REPLACE' AND o.subject = n.id)`,
+      [String(this.config.replaceGraceMs)],
+    );
+    for (const { id } of overdue) {
+      await this.replace(id).catch((error: unknown) => this.log.warn({ nodeId: id, err: error }, 're-placement not started'));
+    }
+    if (!this.config.autoRebalance || running > 0 || overdue.length > 0) return;
+    const empty: { id: string }[] = await this.db.query(
+      `SELECT n.id FROM coordinator.node n
+        WHERE n.admin_state = 'ACTIVE' AND n.liveness = 'ALIVE'
+          AND NOT EXISTS (SELECT 1 FROM coordinator.partition_map p WHERE n.id = ANY(p.target))
+          AND EXISTS (SELECT 1 FROM coordinator.resource r WHERE r.state = 'ACTIVE')`,
+    );
+    if (empty.length === 0) return;
+    const nodes = await this.planner.nodes();
+    for (const resource of await this.planner.activeResources()) {
+      const plan = await this.planner.plan(resource, nodes);
+      if (plan.moves.length > 0) {
+        await this.start('REBALANCE', resource, plan.moves).catch((error: unknown) => this.log.warn({ resource, err: error }, 'join rebalance not started'));
+      }
+    }
+  }
+
+  /** Re-places a node's replicas elsewhere (after the grace delay, or at once on request). */
+  async replace(nodeId: string): Promise<string | null> {
+    const nodes = await this.planner.nodes({ [nodeId]: 'DEAD' });
+    if (!nodes.some((n) => n.id === nodeId)) throw new TesseraError('NOT_FOUND', `no node named ${nodeId}`);
+    const moves: PlannedMove[] = [];
+    for (const resource of await this.planner.activeResources()) {
+      moves.push(...(await this.planner.plan(resource, nodes)).moves);
+    }
+    return this.start('REPLACE', nodeId, moves);
+  }
+
+  /** Drain: every resource re-planned without the node; leadership leaves it first. */
+  async drain(nodeId: string): Promise<string | null> {
+    const nodes = await this.planner.nodes({ [nodeId]: 'DRAINING' });
+    const moves: PlannedMove[] = [];
+    for (const resource of await this.planner.activeResources()) {
+      moves.push(...(await this.planner.plan(resource, nodes)).moves);
+    }
+    return this.start('DRAIN', nodeId, moves, nodeId);
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ControllerModule } from '../controller/controller.module';
+import { MapModule } from '../map/map.module';
+import { MigrationDriver } from './migration-driver.service';
+import { MigrationPlanner } from './migration-planner.service';
+
+@Module({
+  imports: [ControllerModule, MapModule],
+  providers: [MigrationDriver, MigrationPlanner],
+  exports: [MigrationDriver, MigrationPlanner],
+})
+export class MigrationModule {}
