@@ -9,6 +9,7 @@ export * from './registry';
 export * from './node/node.messages';
 export * from './partition/partition.messages';
 export * from './replication/replication.messages';
+export * from './replica/replica.messages';
 export * from './kv/kv.messages';
 export * from './operations/operations.messages';
 export * from './events/events';

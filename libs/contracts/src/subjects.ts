@@ -51,6 +51,10 @@ export const Subjects = {
     /** Commands to one data node: `node.<nodeId>.role.assign`. */
     assignRoles: (nodeId: string) => `node.${nodeId}.role.assign`,
   },
+  replica: {
+    /** `node.<leaderId>.replica.fetch`: a follower pulls a partition's log from its leader. */
+    fetch: (leaderId: string) => `node.${leaderId}.replica.fetch`,
+  },
   kv: {
     put: (resource: string, partition: number) => `kv.${resource}.${partition}.put`,
     get: (resource: string, partition: number) => `kv.${resource}.${partition}.get`,

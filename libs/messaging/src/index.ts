@@ -3,3 +3,4 @@ export * from './network-manager';
 export * from './outbox-relay';
 export * from './nest-transport';
 export * from './nats-permissions';
+export * from './consensus-queries';

@@ -4,6 +4,9 @@ import { PinoLogger } from 'nestjs-pino';
 import { type Counter, type Histogram } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import {
+  QUERY_PAGE_MAX,
+  type QueryPartitionsReplyV1,
+  type QueryPartitionsRequestV1,
   type AlterIsrRequestV1,
   type MoveLeaderRequestV1,
   type ReassignPartitionsRequestV1,
@@ -353,13 +356,22 @@ export class ConsensusManager {
     };
   }
 
-  async query(resource?: string): Promise<PartitionStateV1[]> {
+  /** One page of committed state, ordered by (resource, partition). */
+  async query(req: QueryPartitionsRequestV1): Promise<QueryPartitionsReplyV1> {
+    const limit = Math.min(req.limit ?? QUERY_PAGE_MAX, QUERY_PAGE_MAX);
     const rows: StateRow[] = await this.db.query(
-      `SELECT * FROM consensus.partition_state WHERE ($1::text IS NULL OR resource = $1)
-        ORDER BY resource, partition`,
-      [resource ?? null],
+      `SELECT * FROM consensus.partition_state
+        WHERE ($1::text IS NULL OR resource = $1)
+          AND ($2::text IS NULL OR (resource, partition) > ($2::text, $3::int))
+        ORDER BY resource, partition LIMIT $4`,
+      [req.resource ?? null, req.afterResource ?? null, req.afterPartition ?? -1, limit + 1],
     );
-    return rows.map(toWire);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      partitions: page.map(toWire),
+      next: rows.length > limit && last ? { afterResource: last.resource, afterPartition: last.partition } : null,
+    };
   }
 
   async rolesFor(nodeId: string): Promise<RoleAssignmentV1[]> {

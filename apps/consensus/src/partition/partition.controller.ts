@@ -47,7 +47,7 @@ export class PartitionController {
 
   @MessagePattern(Subjects.consensus.queryPartitions)
   async query(@Payload() req: QueryPartitionsRequestV1): Promise<QueryPartitionsReplyV1> {
-    return { partitions: await this.consensus.query(req.resource) };
+    return this.consensus.query(req);
   }
 
   @MessagePattern(Subjects.consensus.alterIsr)

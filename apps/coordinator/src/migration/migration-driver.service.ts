@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { type OperationKind, type PartitionStateV1, Subjects, TesseraError } from '@tessera/contracts';
-import { NetworkManager } from '@tessera/messaging';
+import { NetworkManager, queryAllPartitions } from '@tessera/messaging';
 import { MetricsService, SERVICE_CONFIG } from '@tessera/service-kit';
 import { type CoordinatorConfig } from '../config/coordinator.config';
 import { ControllerLease } from '../controller/controller-lease.service';
@@ -138,8 +138,7 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
   private async states(resources: string[]): Promise<Map<string, PartitionStateV1>> {
     const states = new Map<string, PartitionStateV1>();
     for (const resource of resources) {
-      const reply = await this.network.request('consensus.partition.query', Subjects.consensus.queryPartitions, { resource }, { timeoutMs: 5_000 });
-      for (const s of reply.partitions) states.set(`${s.resource}/${s.partition}`, s);
+      for (const s of await queryAllPartitions(this.network, resource)) states.set(`${s.resource}/${s.partition}`, s);
     }
     return states;
   }

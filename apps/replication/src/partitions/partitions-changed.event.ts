@@ -1,4 +1,4 @@
-import { isToken, type PartitionsChangedEventV1 } from '@tessera/contracts';
+import { isToken, PARTITION_CHANGE_REASONS, type PartitionsChangedEventV1 } from '@tessera/contracts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -10,12 +10,7 @@ export interface PartitionsChanged {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const REASONS: readonly string[] = [
-  'INITIALIZE',
-  'ELECTION',
-  'DELETE',
-  'ISR_CHANGE',
-] satisfies PartitionsChangedEventV1['reason'][];
+const REASONS: readonly string[] = PARTITION_CHANGE_REASONS;
 
 /**
  * Checks the fields replication relies on (extra fields are the producer's business). The event

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IsrManager } from '../isr/isr-manager.service';
 import { ReplicaProgressRepository } from './replica-progress.repository';
 import { ReplicaReportController } from './replica-report.controller';
 import { ReplicasController } from './replicas.controller';
@@ -6,6 +7,6 @@ import { ReplicationManager } from './replication-manager.service';
 
 @Module({
   controllers: [ReplicaReportController, ReplicasController],
-  providers: [ReplicationManager, ReplicaProgressRepository],
+  providers: [ReplicationManager, ReplicaProgressRepository, IsrManager],
 })
 export class ProgressModule {}

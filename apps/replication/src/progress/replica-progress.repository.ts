@@ -31,14 +31,15 @@ export class ReplicaProgressRepository {
     if (rows.length === 0) return;
     await this.dataSource.query(
       `INSERT INTO replication.replica_progress AS p
-              (resource, partition, node_id, role, leader_epoch, log_end_offset, reported_at)
-       SELECT resource, partition, $1, role, leader_epoch, log_end_offset, now()
-         FROM unnest($2::text[], $3::int[], $4::text[], $5::bigint[], $6::bigint[])
-              AS t(resource, partition, role, leader_epoch, log_end_offset)
+              (resource, partition, node_id, role, leader_epoch, log_end_offset, high_watermark, reported_at)
+       SELECT resource, partition, $1, role, leader_epoch, log_end_offset, high_watermark, now()
+         FROM unnest($2::text[], $3::int[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+              AS t(resource, partition, role, leader_epoch, log_end_offset, high_watermark)
        ON CONFLICT (resource, partition, node_id) DO UPDATE
           SET role = EXCLUDED.role,
               leader_epoch = EXCLUDED.leader_epoch,
               log_end_offset = EXCLUDED.log_end_offset,
+              high_watermark = EXCLUDED.high_watermark,
               reported_at = EXCLUDED.reported_at
         WHERE p.leader_epoch <= EXCLUDED.leader_epoch`,
       [
@@ -48,7 +49,20 @@ export class ReplicaProgressRepository {
         rows.map((r) => r.role),
         rows.map((r) => r.leaderEpoch),
         rows.map((r) => String(r.logEndOffset)),
+        rows.map((r) => (r.highWatermark === null ? null : String(r.highWatermark))),
       ],
+    );
+  }
+
+  /** Every replica's last report with its age, for the ISR decisions. */
+  async seen(): Promise<
+    { resource: string; partition: number; node_id: string; role: string; leader_epoch: string; log_end_offset: string; high_watermark: string | null; age_ms: number }[]
+  > {
+    return this.dataSource.query(
+      `SELECT resource, partition, node_id, role, leader_epoch::text AS leader_epoch,
+              log_end_offset::text AS log_end_offset, high_watermark::text AS high_watermark,
+              (extract(epoch FROM now() - reported_at) * 1000)::int AS age_ms
+         FROM replication.replica_progress`,
     );
   }
 

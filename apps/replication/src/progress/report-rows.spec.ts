@@ -17,8 +17,8 @@ describe(reportRows.name, () => {
       replicas: [position(0, 5), position(1, 7), position(0, 9)],
     };
     expect(reportRows(report)).toEqual([
-      { resource: 'orders', partition: 1, role: 'FOLLOWER', leaderEpoch: '3', logEndOffset: 7 },
-      { resource: 'orders', partition: 0, role: 'FOLLOWER', leaderEpoch: '3', logEndOffset: 9 },
+      { resource: 'orders', partition: 1, role: 'FOLLOWER', leaderEpoch: '3', logEndOffset: 7, highWatermark: null },
+      { resource: 'orders', partition: 0, role: 'FOLLOWER', leaderEpoch: '3', logEndOffset: 9, highWatermark: null },
     ]);
   });
 

@@ -10,6 +10,7 @@ export interface ProgressRow {
   role: ReplicaRole;
   leaderEpoch: string;
   logEndOffset: number;
+  highWatermark: number | null;
 }
 
 /**
@@ -26,7 +27,7 @@ export function reportRows(report: ReplicaReportV1): ProgressRow[] {
         `replicas: leaderEpoch of ${r.resource}/${r.partition} is out of range`,
       );
     }
-    if (!Number.isSafeInteger(r.logEndOffset)) {
+    if (!Number.isSafeInteger(r.logEndOffset) || (r.highWatermark !== undefined && !Number.isSafeInteger(r.highWatermark))) {
       throw new TesseraError(
         'INVALID',
         `replicas: logEndOffset of ${r.resource}/${r.partition} is out of range`,
@@ -40,6 +41,7 @@ export function reportRows(report: ReplicaReportV1): ProgressRow[] {
       role: r.role,
       leaderEpoch: BigInt(r.leaderEpoch).toString(),
       logEndOffset: r.logEndOffset,
+      highWatermark: r.highWatermark ?? null,
     });
   }
   return [...byReplica.values()];

@@ -44,9 +44,11 @@ export interface NodeLivenessEventV1 extends InternalEventEnvelopeV1 {
   previous: LivenessState | null;
 }
 
+export const PARTITION_CHANGE_REASONS = ['INITIALIZE', 'ELECTION', 'DELETE', 'ISR_CHANGE', 'REASSIGN', 'LEADER_MOVE'] as const;
+
 /** `events.internal.partitions.changed` (consensus → coordinator, replication, recovery). */
 export interface PartitionsChangedEventV1 extends InternalEventEnvelopeV1 {
-  reason: 'INITIALIZE' | 'ELECTION' | 'DELETE' | 'ISR_CHANGE' | 'REASSIGN' | 'LEADER_MOVE';
+  reason: (typeof PARTITION_CHANGE_REASONS)[number];
   changes: PartitionStateV1[];
   /** For DELETE: the resource whose partitions are gone. */
   deletedResource?: string;

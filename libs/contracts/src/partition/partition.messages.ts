@@ -89,14 +89,35 @@ export interface ElectLeadersReplyV1 {
 }
 
 /** `consensus.partition.query`: read committed partition state. */
+export const QUERY_PAGE_MAX = 2_000;
+
 export class QueryPartitionsRequestV1 {
   @IsOptional()
   @Matches(TOKEN_PATTERN)
   resource?: string;
+
+  /** Paging (replies stay under NATS's payload limit): start after this (resource, partition). */
+  @IsOptional()
+  @Matches(TOKEN_PATTERN)
+  afterResource?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(-1)
+  @Max(MAX_PARTITIONS)
+  afterPartition?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(QUERY_PAGE_MAX)
+  limit?: number;
 }
 
 export interface QueryPartitionsReplyV1 {
   partitions: PartitionStateV1[];
+  /** Where the next page starts, null on the last page. */
+  next: { afterResource: string; afterPartition: number } | null;
 }
 
 /** `consensus.node.roles.<nodeId>`: the roles a node should hold now. */

@@ -28,10 +28,16 @@ export class ReplicaPositionV1 {
   @Matches(/^[0-9]{1,19}$/)
   leaderEpoch!: string;
 
-  /** Next offset the replica would write (log end offset). */
+  /** Next offset the replica would write (log end offset), durable on this node. */
   @IsInt()
   @Min(0)
   logEndOffset!: number;
+
+  /** Leaders only: the offset below which every ISR member has the data (committed). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  highWatermark?: number;
 }
 
 /** `replication.replica.report.<nodeId>`: a node's log positions, sent periodically. */

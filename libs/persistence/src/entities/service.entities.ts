@@ -29,6 +29,7 @@ export class ReplicaProgressEntity {
   @Column({ type: 'text' }) role!: string;
   @Column({ name: 'leader_epoch', type: 'bigint' }) leaderEpoch!: string;
   @Column({ name: 'log_end_offset', type: 'bigint' }) logEndOffset!: string;
+  @Column({ name: 'high_watermark', type: 'bigint', nullable: true }) highWatermark!: string | null;
   @Column({ name: 'reported_at', type: 'timestamptz' }) reportedAt!: Date;
 }
 

@@ -15,6 +15,7 @@ export class InitReplication1764130000003 implements MigrationInterface {
         role text NOT NULL,
         leader_epoch bigint NOT NULL,
         log_end_offset bigint NOT NULL,
+        high_watermark bigint NULL,
         reported_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (resource, partition, node_id)
       )`,

@@ -1,0 +1,58 @@
+import { type PartitionStateV1 } from '@tessera/contracts';
+
+/** A replica's last report, as replication stored it. */
+export interface ReplicaSeen {
+  nodeId: string;
+  role: string;
+  leaderEpoch: string;
+  logEndOffset: number;
+  highWatermark: number | null;
+  /** Milliseconds since the report. */
+  ageMs: number;
+}
+
+export interface IsrPolicy {
+  /** A follower silent for longer leaves the ISR. */
+  maxSilenceMs: number;
+  /** A follower further behind than this (at the leader's epoch) leaves the ISR. */
+  maxLagRecords: number;
+  /** Reports older than this are not trusted to judge anything. */
+  freshMs: number;
+}
+
+export const DEFAULT_ISR_POLICY: IsrPolicy = { maxSilenceMs: 10_000, maxLagRecords: 10_000, freshMs: 5_000 };
+
+/**
+ * The ISR replication proposes for one partition, or null to leave it alone. Expands with
+ * replicas that caught up at the leader's epoch (log end ≥ the leader's high watermark, or its
+ * log end when no watermark is reported); shrinks followers that went silent or fell too far
+ * behind. Never touches a partition whose leader is not reporting: then nobody can judge lag,
+ * and failover (health → recovery → consensus) owns the case. Keeps the replicas' order.
+ */
+export function proposeIsr(
+  state: PartitionStateV1,
+  seen: ReadonlyMap<string, ReplicaSeen>,
+  policy: IsrPolicy = DEFAULT_ISR_POLICY,
+): string[] | null {
+  if (state.leader === null) return null;
+  const leader = seen.get(state.leader);
+  if (!leader || leader.role !== 'LEADER' || leader.leaderEpoch !== state.leaderEpoch || leader.ageMs > policy.freshMs) {
+    return null;
+  }
+  const caughtUpTo = leader.highWatermark ?? leader.logEndOffset;
+  const next = state.replicas.filter((nodeId) => {
+    if (nodeId === state.leader) return true;
+    const r = seen.get(nodeId);
+    const inIsr = state.isr.includes(nodeId);
+    if (!r) return inIsr; // not reported yet (a new partition): keep members, admit nobody
+    const sameEpoch = r.leaderEpoch === state.leaderEpoch;
+    if (inIsr) {
+      if (r.ageMs > policy.maxSilenceMs) return false;
+      if (sameEpoch && leader.logEndOffset - r.logEndOffset > policy.maxLagRecords) return false;
+      return true;
+    }
+    return sameEpoch && r.role === 'FOLLOWER' && r.ageMs <= policy.freshMs && r.logEndOffset >= caughtUpTo;
+  });
+  const same = next.length === state.isr.length && next.every((n) => state.isr.includes(n));
+  return same ? null : next;
+}

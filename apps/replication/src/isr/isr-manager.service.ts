@@ -1,0 +1,102 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { type Counter } from 'prom-client';
+import { isTesseraError, type PartitionStateV1, Subjects } from '@tessera/contracts';
+import { NetworkManager, queryAllPartitions } from '@tessera/messaging';
+import { MetricsService } from '@tessera/service-kit';
+import { ReplicaProgressRepository } from '../progress/replica-progress.repository';
+import { proposeIsr, type ReplicaSeen } from './isr-decision';
+
+const TICK_MS = 1_000;
+const VIEW_REFRESH_MS = 2_000;
+const PARALLEL_PROPOSALS = 16;
+
+/**
+ * Proposes ISR changes to consensus from the replicas' reported positions: caught-up replicas
+ * join (this is what completes the "wait in sync" step of a migration), silent or far-behind
+ * followers leave. Each proposal is a compare-and-set on the partition epoch it was computed
+ * from, so a stale view can only be refused, never applied.
+ */
+@Injectable()
+export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+  private view = new Map<string, PartitionStateV1>();
+  private viewAt = 0;
+  private readonly proposals: Counter;
+
+  constructor(
+    private readonly repository: ReplicaProgressRepository,
+    private readonly network: NetworkManager,
+    private readonly log: PinoLogger,
+    metrics: MetricsService,
+  ) {
+    this.log.setContext(IsrManager.name);
+    this.proposals = metrics.counter('tessera_isr_proposals_total', 'ISR changes proposed to consensus', ['kind', 'result']);
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      if (Date.now() - this.viewAt > VIEW_REFRESH_MS) {
+        this.view = new Map((await queryAllPartitions(this.network)).map((s) => [`${s.resource}/${s.partition}`, s]));
+        this.viewAt = Date.now();
+      }
+      const seen = new Map<string, Map<string, ReplicaSeen>>();
+      for (const r of await this.repository.seen()) {
+        const key = `${r.resource}/${r.partition}`;
+        const byNode = seen.get(key) ?? new Map<string, ReplicaSeen>();
+        byNode.set(r.node_id, {
+          nodeId: r.node_id,
+          role: r.role,
+          leaderEpoch: r.leader_epoch,
+          logEndOffset: Number(r.log_end_offset),
+          highWatermark: r.high_watermark === null ? null : Number(r.high_watermark),
+          ageMs: r.age_ms,
+        });
+        seen.set(key, byNode);
+      }
+      const proposals: { state: PartitionStateV1; isr: string[] }[] = [];
+      for (const [key, state] of this.view) {
+        const isr = proposeIsr(state, seen.get(key) ?? new Map());
+        if (isr) proposals.push({ state, isr });
+      }
+      for (let i = 0; i < proposals.length; i += PARALLEL_PROPOSALS) {
+        await Promise.all(proposals.slice(i, i + PARALLEL_PROPOSALS).map((p) => this.propose(p.state, p.isr)));
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'ISR pass failed; will retry');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async propose(state: PartitionStateV1, isr: string[]): Promise<void> {
+    const kind = isr.length > state.isr.length ? 'expand' : 'shrink';
+    try {
+      const reply = await this.network.request(
+        'consensus.partition.isr',
+        Subjects.consensus.alterIsr,
+        { resource: state.resource, partition: state.partition, isr, partitionEpoch: state.partitionEpoch },
+        { timeoutMs: 5_000 },
+      );
+      this.view.set(`${state.resource}/${state.partition}`, reply.state);
+      this.proposals.inc({ kind, result: 'accepted' });
+      this.log.info({ resource: state.resource, partition: state.partition, from: state.isr, isr: reply.state.isr }, `ISR ${kind} accepted`);
+    } catch (error) {
+      // CONFLICT: the partition moved on since our view; the next refresh decides again.
+      this.proposals.inc({ kind, result: isTesseraError(error, 'CONFLICT') ? 'stale' : 'failed' });
+      this.viewAt = 0;
+      if (!isTesseraError(error, 'CONFLICT')) this.log.warn({ err: error, resource: state.resource, partition: state.partition }, 'ISR proposal failed');
+    }
+  }
+}
