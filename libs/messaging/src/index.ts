@@ -4,3 +4,4 @@ export * from './outbox-relay';
 export * from './nest-transport';
 export * from './nats-permissions';
 export * from './consensus-queries';
+export * from './correlation';

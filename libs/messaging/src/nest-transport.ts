@@ -2,6 +2,7 @@ import { BaseRpcContext, type CustomTransportStrategy, type MessageHandler, Serv
 import { type Msg } from 'nats';
 import { lastValueFrom, isObservable } from 'rxjs';
 import { type ErrorReplyV1, isErrorReply, TesseraError } from '@tessera/contracts';
+import { withCorrelation } from './correlation';
 import { CORRELATION_HEADER, type NetworkLogger, NetworkManager, decodeJson, silentLogger } from './network-manager';
 
 /** The context a NATS handler receives: the full subject (for identity checks) and headers. */
@@ -69,6 +70,10 @@ export class TesseraTransport extends Server implements CustomTransportStrategy 
       return;
     }
     const ctx = new TesseraRpcContext([msg.subject, msg]);
+    await withCorrelation(ctx.getCorrelationId(), () => this.invoke(handler, msg, ctx, data));
+  }
+
+  private async invoke(handler: MessageHandler, msg: Msg, ctx: TesseraRpcContext, data: unknown): Promise<void> {
     try {
       const result: unknown = await handler(data, ctx);
       const value: unknown = isObservable(result) ? await lastValueFrom(result, { defaultValue: undefined }) : result;

@@ -23,6 +23,7 @@ import {
   isErrorReply,
   clusterPrefix,
 } from '@tessera/contracts';
+import { currentCorrelationId } from './correlation';
 import { natsConnectionOptions, type NatsSettings } from './nats-config';
 
 /** What the NetworkManager logs through (pino-compatible). */
@@ -158,7 +159,8 @@ export class NetworkManager {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const h = headers();
-        if (options.correlationId) h.set(CORRELATION_HEADER, options.correlationId);
+        const correlationId = options.correlationId ?? currentCorrelationId();
+        if (correlationId) h.set(CORRELATION_HEADER, correlationId);
         const msg = await this.connection.request(subject, encodeJson(payload), { timeout, headers: h });
         return decodeJson(msg.data);
       } catch (error) {

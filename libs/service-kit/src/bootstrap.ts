@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
-import { NetworkManager, TesseraTransport } from '@tessera/messaging';
+import { type NextFunction, type Request, type Response } from 'express';
+import { currentCorrelationId, NetworkManager, TesseraTransport, withCorrelation } from '@tessera/messaging';
 import { runMigrations, type OwningSchema } from '@tessera/persistence';
 import { type BaseConfig, ConfigError } from './config';
 import { createRootLogger } from './logger';
@@ -52,6 +53,14 @@ export async function runService<C extends BaseConfig>(spec: ServiceSpec<C>): Pr
   });
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: '1mb' });
+  // HTTP requests get a correlation id (X-Request-Id in, and echoed out) that follows them over NATS.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers['x-request-id'];
+    withCorrelation(typeof header === 'string' ? header : undefined, () => {
+      res.setHeader('X-Request-Id', currentCorrelationId() ?? '');
+      next();
+    });
+  });
   exitCleanlyOn(app, ['SIGTERM', 'SIGINT'], bootLog);
 
   if (spec.openApi) {

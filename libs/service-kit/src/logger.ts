@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { currentCorrelationId } from '@tessera/messaging';
 import { type BaseConfig } from './config';
 
 /**
@@ -12,5 +13,10 @@ export function createRootLogger(config: BaseConfig): Logger {
     redact: ['req.headers.authorization', '*.password', '*.pass', '*.token', '*.adminToken'],
     formatters: { level: (label: string) => ({ level: label }) },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Every line written while handling a request carries its correlation id.
+    mixin: () => {
+      const correlationId = currentCorrelationId();
+      return correlationId ? { correlationId } : {};
+    },
   });
 }

@@ -12,7 +12,7 @@ import {
 } from '@tessera/contracts';
 import { NetworkManager, OutboxRelay } from '@tessera/messaging';
 import { appendToOutbox, claimInbox, type OutboxEvent } from '@tessera/persistence';
-import { OUTBOX_RELAY } from '@tessera/service-kit';
+import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
 import { currentMapVersion, nextMapVersion } from './map-version';
 
 interface MapRow {
@@ -44,11 +44,33 @@ export class MapService implements OnApplicationBootstrap {
     @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay,
     private readonly network: NetworkManager,
     private readonly log: PinoLogger,
+    private readonly metrics: MetricsService,
   ) {
     this.log.setContext(MapService.name);
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.metrics.gauge('tessera_partitions', 'Partitions by state (led, under-replicated, offline)', ['state'], async (g) => {
+      const [row]: { led: number; under: number; offline: number }[] = await this.db.query(
+        `SELECT count(*) FILTER (WHERE leader IS NOT NULL)::int AS led,
+                count(*) FILTER (WHERE cardinality(isr) < cardinality(replicas))::int AS under,
+                count(*) FILTER (WHERE leader IS NULL)::int AS offline
+           FROM coordinator.partition_map`,
+      );
+      g.set({ state: 'led' }, row?.led ?? 0);
+      g.set({ state: 'under_replicated' }, row?.under ?? 0);
+      g.set({ state: 'offline' }, row?.offline ?? 0);
+    });
+    this.metrics.gauge('tessera_operations', 'Coordinator operations by state', ['state'], async (g) => {
+      const rows: { state: string; n: number }[] = await this.db.query(
+        `SELECT state, count(*)::int AS n FROM coordinator.operation GROUP BY state`,
+      );
+      g.reset();
+      for (const r of rows) g.set({ state: r.state }, r.n);
+    });
+    this.metrics.gauge('tessera_map_version', 'Current partition map version', [], async (g) => {
+      g.set(await currentMapVersion(this.db));
+    });
     await this.network.consumeEvents('coordinator-partitions', Subjects.events.partitionsChanged, (payload) =>
       this.applyPartitionChanges(payload),
     );
