@@ -82,6 +82,21 @@ describe('migrations: drain and join move replicas make before break', () => {
     }
   });
 
+  it('re-places a dead node’s replicas on request (grace delay overridden) until RF is restored', async () => {
+    const victim = 'kv-2';
+    cluster.nodes.get(victim)!.signal('SIGKILL');
+    await waitFor('kv-2 DEAD', async () => (await cluster.api<{ id: string; state: string }[]>('GET', '/nodes')).body.find((n) => n.id === victim)?.state === 'DEAD', { timeoutMs: 15_000 });
+    const reply = await cluster.api<NodeAdminReplyV1>('POST', `/nodes/${victim}/replace`);
+    expect(reply.status).toBe(200);
+    expect(reply.body.operationId).not.toBeNull();
+    await waitFor('RF restored without kv-2', async () => {
+      const m = await map();
+      const op = await operation(reply.body.operationId!);
+      const ok = m.resources[0].partitions.every((p) => !p.replicas.includes(victim) && p.isr.length === 2 && p.leader !== null);
+      return ok && op.state === 'SUCCEEDED';
+    }, { timeoutMs: 60_000 });
+  });
+
   it('refuses a second migration of the same resource while one runs, and unknown nodes', async () => {
     expect((await cluster.api('POST', '/nodes/nope/drain')).status).toBe(404);
     expect((await cluster.api('POST', '/nodes/nope/replace')).status).toBe(404);
