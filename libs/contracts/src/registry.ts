@@ -10,8 +10,12 @@ import {
   type ListNodesRequestV1,
   type RegisterNodeReplyV1,
   type RegisterNodeRequestV1,
+  type ReplaceNodeReplyV1,
+  type ReplaceNodeRequestV1,
 } from './node/node.messages';
 import {
+  type GetOperationReplyV1,
+  type GetOperationRequestV1,
   type ListOperationsReplyV1,
   type ListOperationsRequestV1,
 } from './operations/operations.messages';
@@ -46,6 +50,8 @@ import {
  */
 export interface RequestMap {
   'coordinator.node.register': [RegisterNodeRequestV1, RegisterNodeReplyV1];
+  'coordinator.node.replace': [ReplaceNodeRequestV1, ReplaceNodeReplyV1];
+  'coordinator.operation.get': [GetOperationRequestV1, GetOperationReplyV1];
   'health.node.list': [ListNodesRequestV1, ListNodesReplyV1];
   'consensus.partition.initialize': [InitializePartitionsRequestV1, InitializePartitionsReplyV1];
   'consensus.partition.delete': [DeletePartitionsRequestV1, DeletePartitionsReplyV1];

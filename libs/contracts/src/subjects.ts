@@ -19,6 +19,9 @@ export function fullSubject(cluster: string, relative: string): string {
 export const Subjects = {
   coordinator: {
     registerNode: 'coordinator.node.register',
+    /** recovery → coordinator: re-place a dead node's replicas now (its grace delay is over). */
+    replaceNode: 'coordinator.node.replace',
+    getOperation: 'coordinator.operation.get',
   },
   health: {
     /** `health.node.heartbeat.<nodeId>`: fire-and-forget, never touches Postgres. */

@@ -257,8 +257,16 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** Re-places a node's replicas elsewhere (after the grace delay, or at once on request). */
+  /**
+   * Re-places a node's replicas elsewhere (recovery asks once the grace delay is over; operators
+   * may ask at once). Idempotent: a re-placement already running for the node is returned.
+   */
   async replace(nodeId: string): Promise<string | null> {
+    const running: { id: string }[] = await this.db.query(
+      `SELECT id FROM coordinator.operation WHERE state = 'RUNNING' AND kind = 'REPLACE' AND subject = $1`,
+      [nodeId],
+    );
+    if (running.length > 0) return running[0].id;
     const nodes = await this.planner.nodes({ [nodeId]: 'DEAD' });
     if (!nodes.some((n) => n.id === nodeId)) throw new TesseraError('NOT_FOUND', `no node named ${nodeId}`);
     const moves: PlannedMove[] = [];

@@ -76,3 +76,15 @@ export interface ListNodesReplyV1 {
   nodes: NodeLivenessV1[];
 }
 
+
+/** `coordinator.node.replace`: start (or find) the migration that moves a node's replicas away. */
+export class ReplaceNodeRequestV1 {
+  @Matches(TOKEN_PATTERN)
+  nodeId!: string;
+}
+
+export interface ReplaceNodeReplyV1 {
+  nodeId: string;
+  /** The migration's operation id; null when the node held nothing. */
+  operationId: string | null;
+}

@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { type OperationState } from '../common/states';
 
 export const OPERATION_KINDS = ['CREATE_RESOURCE', 'DELETE_RESOURCE', 'FAILOVER', 'REBALANCE', 'DRAIN', 'REPLACE', 'RECONCILE'] as const;
@@ -28,4 +28,14 @@ export class ListOperationsRequestV1 {
 
 export interface ListOperationsReplyV1 {
   operations: OperationV1[];
+}
+
+/** `coordinator.operation.get`. */
+export class GetOperationRequestV1 {
+  @IsUUID()
+  id!: string;
+}
+
+export interface GetOperationReplyV1 {
+  operation: OperationV1;
 }
