@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { LeaseModule } from './lease/lease.module';
 import { OperationsModule } from './operations/operations.module';
 
-@Module({ imports: [OperationsModule] })
+@Module({ imports: [LeaseModule, OperationsModule] })
 export class RecoveryModule {}

@@ -52,7 +52,12 @@ export function natsPermissions(cluster: string, role: NatsRole): NatsPermission
         health: [],
         consensus: [`${p}.node.*.role.assign`],
         replication: [`${p}.consensus.partition.>`],
-        recovery: [`${p}.consensus.partition.>`, `${p}.health.node.list`],
+        recovery: [
+          `${p}.consensus.partition.>`,
+          `${p}.health.node.list`,
+          `${p}.coordinator.node.replace`,
+          `${p}.coordinator.operation.get`,
+        ],
       };
       return {
         // Services publish their events (outbox relay) and call the subjects they depend on.

@@ -29,8 +29,12 @@ class FakeNetwork implements AgentNetwork {
   readonly published: { subject: string; payload: unknown }[] = [];
   readonly subscribed: string[] = [];
   readonly unsubscribed: string[] = [];
+  readonly heartbeats: unknown[] = [];
   registerFailures = 0;
+  roleQueries = 0;
   roles: RoleAssignmentV1[] = [];
+  /** What health answers a heartbeat with (null: silence, the request times out). */
+  heartbeatReply: unknown = { ok: true };
 
   request: AgentNetwork['request'] = async (_kind, subject, payload) => {
     if (subject === Subjects.coordinator.registerNode) {
@@ -38,7 +42,19 @@ class FakeNetwork implements AgentNetwork {
       const nodeId = (payload as { nodeId: string }).nodeId;
       return { nodeId, heartbeatIntervalMs: 20, incarnation: 3 } as never;
     }
-    if (subject.startsWith('consensus.node.roles.')) return { assignments: this.roles } as never;
+    if (subject.startsWith('consensus.node.roles.')) {
+      this.roleQueries++;
+      return { assignments: this.roles } as never;
+    }
+    throw new TesseraError('UNAVAILABLE', `no responder on ${subject}`);
+  };
+
+  requestRaw: AgentNetwork['requestRaw'] = async (subject, payload) => {
+    if (subject === Subjects.health.heartbeat('n1')) {
+      this.heartbeats.push(payload);
+      if (this.heartbeatReply === null) throw new TesseraError('TIMEOUT', 'no reply');
+      return this.heartbeatReply;
+    }
     throw new TesseraError('UNAVAILABLE', `no responder on ${subject}`);
   };
 
@@ -69,6 +85,7 @@ describe(PartitionNode.name, () => {
   let dir: string;
   let network: FakeNetwork;
   let sut: PartitionNode;
+  let now: number;
 
   function newNode(): PartitionNode {
     return new PartitionNode({
@@ -83,10 +100,13 @@ describe(PartitionNode.name, () => {
       registerRetryMs: 5,
       reportIntervalMs: 20,
       reconcileIntervalMs: 30,
+      leaseMs: 600,
+      clock: () => now,
     });
   }
 
   beforeEach(async () => {
+    now = 10_000;
     dir = mkdtempSync(join(tmpdir(), 'tessera-agent-'));
     network = new FakeNetwork();
     sut = newNode();
@@ -191,10 +211,10 @@ describe(PartitionNode.name, () => {
     expect(sut.isLeader('orders', 1, '4')).toBe(true);
 
     const beats = await waitFor('three heartbeats', () => {
-      const list = network.published.filter((p) => p.subject === Subjects.health.heartbeat('n1'));
+      const list = network.heartbeats;
       return list.length >= 3 && list;
     });
-    expect(beats.slice(0, 3).map((b) => b.payload)).toEqual(
+    expect(beats.slice(0, 3)).toEqual(
       [0, 1, 2].map((seq) => expect.objectContaining({ nodeId: 'n1', incarnation: 3, seq })),
     );
 
@@ -222,8 +242,94 @@ describe(PartitionNode.name, () => {
 
     await sut.stop();
     expect(network.unsubscribed).toEqual(network.subscribed);
-    const count = network.published.length;
+    const count = network.published.length + network.heartbeats.length;
     await new Promise((r) => setTimeout(r, 60));
-    expect(network.published.length).toBe(count);
+    expect(network.published.length + network.heartbeats.length).toBe(count);
+  });
+
+  it('reports durable positions, with the high watermark on leader rows only', async () => {
+    network.roles = [
+      leaderOf(0, '4'),
+      { ...leaderOf(1, '4'), role: 'FOLLOWER', leader: 'n2', isr: ['n2', 'n1'], replicas: ['n2', 'n1'] },
+    ];
+    sut.providePositions((_r, p) => ({ logEndOffset: 10 + p, highWatermark: 9 }));
+    await sut.start();
+    const report = await waitFor('a report with both rows', () =>
+      network.published.find(
+        (p) =>
+          p.subject === Subjects.replication.report('n1') &&
+          (p.payload as { replicas: unknown[] }).replicas.length === 2,
+      ),
+    );
+    expect(report.payload).toEqual({
+      nodeId: 'n1',
+      replicas: [
+        { resource: 'orders', partition: 0, role: 'LEADER', leaderEpoch: '4', logEndOffset: 10, highWatermark: 9 },
+        { resource: 'orders', partition: 1, role: 'FOLLOWER', leaderEpoch: '4', logEndOffset: 11 },
+      ],
+    });
+  });
+
+  describe('leader lease', () => {
+    beforeEach(async () => {
+      network.roles = [leaderOf(0, '2')];
+      await sut.start();
+    });
+
+    it('serves only once a heartbeat was acknowledged and the roles reconciled after it', async () => {
+      expect(sut.isLeader('orders', 0, '2')).toBe(true);
+      await waitFor('the lease', () => sut.mayServe('orders', 0, '2'));
+      expect(sut.leaseHeld).toBe(true);
+      expect(sut.mayServe('orders', 0, '1')).toBe(false);
+      expect(sut.mayServe('orders', 1)).toBe(false);
+    });
+
+    it('stops serving when heartbeats go unanswered for the lease, and comes back after a reconcile', async () => {
+      await waitFor('the lease', () => sut.mayServe('orders', 0));
+      network.heartbeatReply = null;
+      now += 599;
+      expect(sut.mayServe('orders', 0)).toBe(true);
+      now += 1;
+      expect(sut.mayServe('orders', 0)).toBe(false);
+      expect(sut.isLeader('orders', 0)).toBe(true); // the role stands; serving does not
+      const queries = network.roleQueries;
+      network.heartbeatReply = { ok: true };
+      await waitFor('a reconcile after the acknowledgement', () => network.roleQueries > queries);
+      await waitFor('the lease back', () => sut.mayServe('orders', 0));
+    });
+
+    it('learns it was replaced while it was away before serving again (zombie)', async () => {
+      await waitFor('the lease', () => sut.mayServe('orders', 0));
+      network.heartbeatReply = null;
+      now += 10_000; // a SIGSTOP: the clock ran on, nothing was answered
+      expect(sut.mayServe('orders', 0)).toBe(false);
+      // Meanwhile consensus elected n2 at a higher epoch.
+      network.roles = [{ ...leaderOf(0, '3'), role: 'FOLLOWER', leader: 'n2', isr: ['n2', 'n1'] }];
+      network.heartbeatReply = { ok: true };
+      await waitFor('the new role', () => sut.currentRole('orders', 0).role === 'FOLLOWER');
+      expect(sut.currentRole('orders', 0).epoch).toBe('3');
+      expect(sut.mayServe('orders', 0)).toBe(false);
+    });
+
+    it('refuses a heartbeat refusal as an acknowledgement', async () => {
+      await waitFor('the lease', () => sut.mayServe('orders', 0));
+      network.heartbeatReply = { ok: false, code: 'STALE_EPOCH', message: 'old incarnation' };
+      now += 600;
+      const beats = network.heartbeats.length;
+      await waitFor('more heartbeats', () => network.heartbeats.length > beats + 2);
+      expect(sut.mayServe('orders', 0)).toBe(false);
+    });
+
+    it('suspends a partition when a newer epoch is seen until a later reconcile', async () => {
+      await waitFor('the lease', () => sut.mayServe('orders', 0));
+      const queries = network.roleQueries;
+      sut.suspend('orders', 0, '7');
+      expect(sut.mayServe('orders', 0)).toBe(false);
+      expect(sut.leaseHeld).toBe(true);
+      await waitFor('the reconcile', () => network.roleQueries > queries);
+      await waitFor('the suspension lifted (consensus says it still leads)', () =>
+        sut.mayServe('orders', 0),
+      );
+    });
   });
 });

@@ -13,13 +13,16 @@ import {
   type RoleAssignmentV1,
   Subjects,
   TesseraError,
+  isErrorReply,
   isToken,
   validateContract,
 } from '@tessera/contracts';
 import { NetworkManager, decodeJson } from '@tessera/messaging';
 import { type Msg } from 'nats';
+import { performance } from 'node:perf_hooks';
 import { EpochStore } from './epoch-store';
-import { type Decision, RoleTable, checkConsistent } from './role-table';
+import { Lease } from './lease';
+import { type Decision, RoleTable, checkConsistent, partitionKey } from './role-table';
 
 /** What the agent logs through: pino, or nestjs-pino's PinoLogger. */
 export interface AgentLogger {
@@ -32,6 +35,12 @@ export interface AgentLogger {
 /** The part of NetworkManager the agent uses (a fake in unit tests). */
 export interface AgentNetwork {
   request: NetworkManager['request'];
+  /** A request whose reply is returned as decoded (error replies included); throws on timeout. */
+  requestRaw(
+    relativeSubject: string,
+    payload: unknown,
+    options?: { timeoutMs?: number },
+  ): Promise<unknown>;
   publish(relativeSubject: string, payload: unknown): void;
   subscribe(
     relativeSubject: string,
@@ -56,6 +65,13 @@ export interface PartitionNodeOptions extends NodeIdentity {
   reconcileIntervalMs?: number;
   reportIntervalMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * Leader lease (ms after the SEND time of the last acknowledged heartbeat). Must stay below the
+   * silence after which health declares the node DEAD (≈ 950 ms with the defaults). Default 600.
+   */
+  leaseMs?: number;
+  /** Monotonic clock in ms (default `performance.now`); tests pass a fake one. */
+  clock?: () => number;
 }
 
 /** Called after a role change is durable (its epoch persisted), before the command is answered. */
@@ -64,8 +80,19 @@ export type RoleChangeListener = (
   previous: RoleAssignmentV1 | null,
 ) => Promise<void> | void;
 
-/** Log end offset of a partition the node holds (undefined = nothing written yet). */
-export type PositionProvider = (resource: string, partition: number) => number | undefined;
+/** A replica's durable position; leaders add their high watermark. */
+export interface ReplicaPosition {
+  logEndOffset: number;
+  highWatermark?: number;
+}
+
+/**
+ * Durable log end offset (or position) of a partition the node holds (undefined = not open yet).
+ */
+export type PositionProvider = (
+  resource: string,
+  partition: number,
+) => number | ReplicaPosition | undefined;
 
 export interface RoleView {
   role: ReplicaRole;
@@ -75,6 +102,7 @@ export interface RoleView {
 }
 
 const DEFAULT_HEARTBEAT_MS = 1_000;
+export const DEFAULT_LEASE_MS = 600;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -122,12 +150,24 @@ export class PartitionNode {
   private heartbeatSeq = 0;
   private publishFailing = false;
   private started = false;
+  private readonly lease: Lease;
+  private readonly clock: () => number;
+  /** Role reconciles started so far: a confirmation must come from a later one. */
+  private reconcileRounds = 0;
+  private reconcileWanted = false;
+  private reconcileLoop: Promise<void> | null = null;
+  /** Partitions a newer epoch was seen for (FENCED): not served until a later reconcile ends. */
+  private readonly suspended = new Map<string, number>();
+  private reportScheduled = false;
+  private heartbeatFailing = false;
 
   constructor(private readonly options: PartitionNodeOptions) {
     if (!isToken(options.nodeId))
       throw new TesseraError('INVALID', `node id "${options.nodeId}" is not a token`);
     this.nodeId = options.nodeId;
     this.table = new RoleTable(options.nodeId);
+    this.clock = options.clock ?? (() => performance.now());
+    this.lease = new Lease(options.leaseMs ?? DEFAULT_LEASE_MS, this.clock);
   }
 
   private get log(): AgentLogger {
@@ -204,7 +244,74 @@ export class PartitionNode {
     };
   }
 
-  /** True while this node leads the partition (at `epoch`, when given). The app's write guard. */
+  /**
+   * True while this node may act as the partition's leader (at `epoch`, when given): it holds the
+   * LEADER role, its control-plane lease is fresh and confirmed, and no newer epoch has been seen
+   * for the partition since the last reconcile. The app's guard for every put and get.
+   */
+  mayServe(resource: string, partition: number, epoch?: string | bigint): boolean {
+    return (
+      this.isLeader(resource, partition, epoch) &&
+      this.lease.isHeld() &&
+      !this.suspended.has(partitionKey(resource, partition))
+    );
+  }
+
+  /** True while the control-plane lease is fresh and confirmed (see Lease). */
+  get leaseHeld(): boolean {
+    return this.lease.isHeld();
+  }
+
+  /** Milliseconds of lease left (≤ 0 when expired). */
+  get leaseRemainingMs(): number {
+    return this.lease.remainingMs();
+  }
+
+  /**
+   * A peer showed a newer epoch for a partition this node leads (a follower's fetch answered
+   * FENCED): stop serving it at once and ask consensus for the truth. The suspension ends when a
+   * reconcile started after it has applied its roles. The claimed epoch is not persisted: peers
+   * are not trusted to move fences, consensus is.
+   */
+  suspend(resource: string, partition: number, claimedEpoch: string): void {
+    const key = partitionKey(resource, partition);
+    if (!this.suspended.has(key)) {
+      this.log.warn(
+        { nodeId: this.nodeId, resource, partition, claimedEpoch },
+        'a newer epoch was seen for a partition this node leads; stepping down until reconciled',
+      );
+    }
+    this.suspended.set(key, this.reconcileRounds);
+    this.requestReconcile();
+  }
+
+  /** Asks consensus for this node's roles soon (coalesced with a reconcile already pending). */
+  requestReconcile(): void {
+    this.reconcileWanted = true;
+    if (this.reconcileLoop || this.abort.signal.aborted) return;
+    this.reconcileLoop = (async () => {
+      while (this.reconcileWanted && !this.abort.signal.aborted) {
+        this.reconcileWanted = false;
+        await this.reconcile();
+      }
+    })()
+      .catch((error: unknown) =>
+        this.log.error({ err: error, nodeId: this.nodeId }, 'reconcile failed'),
+      )
+      .finally(() => (this.reconcileLoop = null));
+  }
+
+  /** Sends a replica report on the next tick (coalesced), e.g. when a follower caught up. */
+  requestReport(): void {
+    if (this.reportScheduled || !this.registration) return;
+    this.reportScheduled = true;
+    setImmediate(() => {
+      this.reportScheduled = false;
+      if (!this.abort.signal.aborted) this.report();
+    });
+  }
+
+  /** True while this node holds the LEADER role (at `epoch`, when given), lease aside. */
   isLeader(resource: string, partition: number, epoch?: string | bigint): boolean {
     const held = this.table.get(resource, partition);
     if (!held || held.assignment.role !== 'LEADER') return false;
@@ -301,16 +408,61 @@ export class PartitionNode {
     };
   }
 
+  /**
+   * Heartbeats are requests: health's `{ ok: true }` renews the leader lease, measured from when
+   * this heartbeat was sent. Any other outcome (timeout, refusal, disconnected) renews nothing.
+   */
   private heartbeat(): void {
     const reg = this.registration;
     if (!reg) return;
+    this.checkLease();
     const beat: HeartbeatV1 = {
       nodeId: this.nodeId,
       incarnation: reg.incarnation,
       seq: this.heartbeatSeq++,
       sentAt: new Date().toISOString(),
     };
-    this.publishQuietly(Subjects.health.heartbeat(this.nodeId), beat);
+    const sentAt = this.clock();
+    this.options.network
+      .requestRaw(Subjects.health.heartbeat(this.nodeId), beat, {
+        // A later reply could not extend the lease anyway.
+        timeoutMs: this.lease.leaseMs,
+      })
+      .then(
+        (reply) => {
+          if (isErrorReply(reply) || (reply as { ok?: unknown } | null)?.ok !== true) {
+            this.heartbeatFailed(isErrorReply(reply) ? reply.code : 'MALFORMED');
+            return;
+          }
+          if (this.heartbeatFailing)
+            this.log.info({ nodeId: this.nodeId }, 'heartbeats acknowledged again');
+          this.heartbeatFailing = false;
+          if (this.lease.acknowledged(sentAt, this.reconcileRounds)) this.requestReconcile();
+        },
+        (error: unknown) => this.heartbeatFailed(errorCode(error)),
+      );
+  }
+
+  private heartbeatFailed(code: string): void {
+    if (!this.heartbeatFailing)
+      this.log.warn(
+        { nodeId: this.nodeId, code, leaseRemainingMs: Math.round(this.lease.remainingMs()) },
+        'heartbeat not acknowledged',
+      );
+    this.heartbeatFailing = true;
+  }
+
+  /** Notices (and logs) a lapse even when no request asks. */
+  private checkLease(): void {
+    const lapses = this.lease.lapseCount;
+    this.lease.isHeld();
+    if (this.lease.lapseCount !== lapses) {
+      const leading = this.table.roles().filter((h) => h.assignment.role === 'LEADER').length;
+      this.log.warn(
+        { nodeId: this.nodeId, leaseMs: this.lease.leaseMs, leading },
+        'leader lease lapsed: refusing to serve as leader until heartbeats are acknowledged and roles reconciled',
+      );
+    }
   }
 
   private report(): void {
@@ -319,14 +471,18 @@ export class PartitionNode {
       .filter((h) => h.assignment.role !== 'NONE')
       .map((h) => {
         const { resource, partition, role } = h.assignment;
-        const position = this.positionOf(resource, partition);
-        return {
+        const found = this.positionOf(resource, partition);
+        const position = typeof found === 'number' ? { logEndOffset: found } : found;
+        const row: ReplicaPositionV1 = {
           resource,
           partition,
           role,
           leaderEpoch: h.epoch.toString(),
-          logEndOffset: position !== undefined && position >= 0 ? position : 0,
+          logEndOffset: position && position.logEndOffset >= 0 ? position.logEndOffset : 0,
         };
+        if (role === 'LEADER' && position?.highWatermark !== undefined)
+          row.highWatermark = position.highWatermark;
+        return row;
       });
     const report: ReplicaReportV1 = { nodeId: this.nodeId, replicas };
     this.publishQuietly(Subjects.replication.report(this.nodeId), report);
@@ -405,6 +561,7 @@ export class PartitionNode {
   async reconcile(): Promise<void> {
     if (this.abort.signal.aborted || !this.epochs) return;
     const startedAt = this.table.sequence;
+    const round = ++this.reconcileRounds;
     let assignments: RoleAssignmentV1[];
     try {
       const reply = await this.options.network.request(
@@ -430,6 +587,23 @@ export class PartitionNode {
       const set = this.table.reconcileSet(assignments, startedAt);
       if (set.length > 0) await this.apply(set, 'reconcile');
     });
+    this.reconciled(round);
+  }
+
+  /** A reconcile started as `round` has applied consensus's answer. */
+  private reconciled(round: number): void {
+    for (const [key, since] of this.suspended) {
+      if (round > since) {
+        this.suspended.delete(key);
+        this.log.info({ nodeId: this.nodeId, partition: key }, 'partition reconciled; suspension lifted');
+      }
+    }
+    if (this.lease.reconciled(round)) {
+      this.log.info(
+        { nodeId: this.nodeId, lapses: this.lease.lapseCount },
+        'leader lease confirmed by a heartbeat and a role reconcile',
+      );
+    }
   }
 
   /** A leader event naming someone else at a higher epoch steps this node down at once. */

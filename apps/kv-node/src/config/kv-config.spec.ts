@@ -13,6 +13,9 @@ describe(loadKvConfig.name, () => {
       capacity: 1,
       tags: [],
       dataDir: '/tmp/kv-a',
+      minIsr: 2,
+      ackTimeoutMs: 5_000,
+      leaseMs: 600,
     });
   });
 
@@ -23,8 +26,19 @@ describe(loadKvConfig.name, () => {
       TESSERA_NODE_RACK: 'r2',
       TESSERA_NODE_CAPACITY: '4',
       TESSERA_NODE_TAGS: 'ssd, fast,,ssd',
+      KV_MIN_ISR: '1',
+      KV_ACK_TIMEOUT_MS: '2000',
+      TESSERA_NODE_LEASE_MS: '400',
     });
-    expect(config).toMatchObject({ zone: 'z1', rack: 'r2', capacity: 4, tags: ['ssd', 'fast'] });
+    expect(config).toMatchObject({
+      zone: 'z1',
+      rack: 'r2',
+      capacity: 4,
+      tags: ['ssd', 'fast'],
+      minIsr: 1,
+      ackTimeoutMs: 2_000,
+      leaseMs: 400,
+    });
   });
 
   it.each([
@@ -36,6 +50,10 @@ describe(loadKvConfig.name, () => {
     ['TESSERA_NODE_CAPACITY', { ...base, TESSERA_NODE_CAPACITY: 'many' }],
     ['TESSERA_NODE_TAGS', { ...base, TESSERA_NODE_TAGS: 'ssd,bad tag' }],
     ['TESSERA_NODE_ZONE', { ...base, TESSERA_NODE_ZONE: 'z*' }],
+    ['KV_MIN_ISR', { ...base, KV_MIN_ISR: '0' }],
+    ['KV_MIN_ISR', { ...base, KV_MIN_ISR: 'two' }],
+    ['KV_ACK_TIMEOUT_MS', { ...base, KV_ACK_TIMEOUT_MS: '10' }],
+    ['TESSERA_NODE_LEASE_MS', { ...base, TESSERA_NODE_LEASE_MS: '-5' }],
   ])('names %s when it is bad or missing', (variable, env) => {
     expect(() => loadKvConfig(env)).toThrow(ConfigError);
     expect(() => loadKvConfig(env)).toThrow(new RegExp(`^invalid environment: ${variable}: `));

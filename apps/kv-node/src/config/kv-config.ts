@@ -5,6 +5,20 @@ import { z } from 'zod';
 export const MAX_NODE_TAGS = 32;
 export const MAX_NODE_CAPACITY = 1_000_000;
 
+function intVar(min: number, max: number) {
+  const message = `expected an integer ${min}–${max}`;
+  return z
+    .string()
+    .regex(/^[0-9]{1,9}$/, message)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, message);
+}
+
+/** Default leader lease: well inside health's DEAD time (≈ 950 ms of silence), see README. */
+export const DEFAULT_NODE_LEASE_MS = 600;
+export const DEFAULT_MIN_ISR = 2;
+export const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+
 const token = (what: string) =>
   z
     .string({ error: `required: ${what} (${TOKEN_RULE})` })
@@ -30,6 +44,12 @@ export const kvEnvSchema = {
     .refine((v) => splitTags(v).length <= MAX_NODE_TAGS, `at most ${MAX_NODE_TAGS} tags`)
     .optional(),
   KV_DATA_DIR: z.string({ error: 'required: the data directory' }).min(1, 'must not be empty'),
+  /** Fewest in-sync replicas a put needs (capped at the partition's replica count). */
+  KV_MIN_ISR: intVar(1, 7).optional(),
+  /** How long a put waits for every ISR member before it fails with an unknown outcome. */
+  KV_ACK_TIMEOUT_MS: intVar(100, 600_000).optional(),
+  /** Leader lease after the send time of the last acknowledged heartbeat. */
+  TESSERA_NODE_LEASE_MS: intVar(50, 60_000).optional(),
 };
 
 export interface KvNodeConfig {
@@ -39,6 +59,9 @@ export interface KvNodeConfig {
   capacity: number;
   tags: string[];
   dataDir: string;
+  minIsr: number;
+  ackTimeoutMs: number;
+  leaseMs: number;
 }
 
 function splitTags(value: string): string[] {
@@ -58,6 +81,9 @@ export function loadKvConfig(env: NodeJS.ProcessEnv = process.env): KvNodeConfig
     capacity: e.TESSERA_NODE_CAPACITY ?? 1,
     tags: [...new Set(splitTags(e.TESSERA_NODE_TAGS ?? ''))],
     dataDir: e.KV_DATA_DIR,
+    minIsr: e.KV_MIN_ISR ?? DEFAULT_MIN_ISR,
+    ackTimeoutMs: e.KV_ACK_TIMEOUT_MS ?? DEFAULT_ACK_TIMEOUT_MS,
+    leaseMs: e.TESSERA_NODE_LEASE_MS ?? DEFAULT_NODE_LEASE_MS,
   };
 }
 

@@ -39,6 +39,7 @@ describe(PartitionStore.name, () => {
     });
     expect((await sut.append('2', 'b', '2')).offset).toBe(1);
     expect((await sut.append('3', 'a', '3')).offset).toBe(2);
+    sut.commitAll();
     expect(sut.get('a')).toEqual({ value: '3', offset: 2, epoch: '3' });
     expect(sut.get('missing')).toBeNull();
     expect(sut.logEndOffset).toBe(3);
@@ -126,5 +127,110 @@ describe(PartitionStore.name, () => {
   it('refuses names that would escape the data directory', async () => {
     await expect(PartitionStore.open(dir, '../etc', 0)).rejects.toThrow();
     await expect(PartitionStore.open(dir, 'orders', -1)).rejects.toThrow();
+  });
+
+  it('keeps a leader\'s own writes invisible until the high watermark passes them', async () => {
+    sut = await PartitionStore.open(dir, 'orders', 0);
+    await sut.append('1', 'a', 'old');
+    sut.commitTo(1);
+    await sut.append('1', 'a', 'new');
+    await sut.append('1', 'b', 'x');
+    expect(sut.logEndOffset).toBe(3);
+    expect(sut.committedEnd).toBe(1);
+    expect(sut.get('a')?.value).toBe('old');
+    expect(sut.get('b')).toBeNull();
+    sut.commitTo(2);
+    expect(sut.get('a')?.value).toBe('new');
+    expect(sut.get('b')).toBeNull();
+    sut.commitAll();
+    expect(sut.get('b')?.value).toBe('x');
+  });
+
+  it('appends replicated records with their offsets and epochs, visible once durable', async () => {
+    sut = await PartitionStore.open(dir, 'orders', 0);
+    await sut.appendReplicated([
+      { offset: 0, epoch: '1', key: 'a', value: '1' },
+      { offset: 1, epoch: '3', key: 'b', value: '2' },
+    ]);
+    expect(sut.get('b')?.value).toBe('2');
+    expect(sut.lastEpoch).toBe(3n);
+    expect(sut.epochs.entries()).toEqual([
+      { epoch: 1n, startOffset: 0 },
+      { epoch: 3n, startOffset: 1 },
+    ]);
+    await expect(
+      sut.appendReplicated([{ offset: 5, epoch: '3', key: 'c', value: '3' }]),
+    ).rejects.toMatchObject({ code: 'INVALID' });
+    await expect(
+      sut.appendReplicated([{ offset: 2, epoch: '2', key: 'c', value: '3' }]),
+    ).rejects.toMatchObject({ code: 'STALE_EPOCH' });
+    expect(sut.logEndOffset).toBe(2);
+  });
+
+  it('reads records from memory and from disk alike, within the byte budget', async () => {
+    const first = await PartitionStore.open(dir, 'orders', 0);
+    for (let i = 0; i < 20; i++) await first.append(i < 10 ? '1' : '2', `k${i}`, 'v'.repeat(i));
+    const fromMemory = await first.read(5, 4, 1_000_000);
+    await first.close();
+    sut = await PartitionStore.open(dir, 'orders', 0); // a reopened log has nothing in memory
+    const fromDisk = await sut.read(5, 4, 1_000_000);
+    expect(fromDisk).toEqual(fromMemory);
+    expect(fromDisk.map((r) => [r.offset, r.epoch, r.key])).toEqual([
+      [5, '1', 'k5'],
+      [6, '1', 'k6'],
+      [7, '1', 'k7'],
+      [8, '1', 'k8'],
+    ]);
+    // A budget smaller than one record still returns one, and never more than fit.
+    expect((await sut.read(0, 10, 1)).map((r) => r.offset)).toEqual([0]);
+    const line = (i: number) =>
+      JSON.stringify({ offset: i, epoch: '1', key: `k${i}`, value: 'v'.repeat(i) }).length + 1;
+    expect(await sut.read(0, 10, line(0) + line(1) + line(2))).toHaveLength(3);
+    expect(await sut.read(20, 10, 1_000)).toEqual([]);
+    expect(sut.epochs.entries()).toEqual([
+      { epoch: 1n, startOffset: 0 },
+      { epoch: 2n, startOffset: 10 },
+    ]);
+  });
+
+  it('truncates a divergent suffix durably and rebuilds the index and epochs', async () => {
+    sut = await PartitionStore.open(dir, 'orders', 0);
+    await sut.appendReplicated([
+      { offset: 0, epoch: '1', key: 'a', value: 'kept' },
+      { offset: 1, epoch: '1', key: 'b', value: 'kept' },
+      { offset: 2, epoch: '3', key: 'a', value: 'divergent' },
+      { offset: 3, epoch: '3', key: 'c', value: 'divergent' },
+    ]);
+    await sut.truncate(2);
+    expect(sut.logEndOffset).toBe(2);
+    expect(sut.get('a')?.value).toBe('kept');
+    expect(sut.get('c')).toBeNull();
+    expect(sut.lastEpoch).toBe(1n);
+    await sut.appendReplicated([{ offset: 2, epoch: '2', key: 'd', value: 'new' }]);
+    await sut.close();
+    sut = await PartitionStore.open(dir, 'orders', 0);
+    const values = lines()
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { value: string }).value);
+    expect(values).toEqual(['kept', 'kept', 'new']);
+    expect(sut.epochs.entries()).toEqual([
+      { epoch: 1n, startOffset: 0 },
+      { epoch: 2n, startOffset: 2 },
+    ]);
+  });
+
+  it('refuses a log whose epochs go backwards before the tail', async () => {
+    const first = await PartitionStore.open(dir, 'orders', 0);
+    await first.close();
+    writeFileSync(
+      partitionLogPath(dir, 'orders', 0),
+      [
+        '{"offset":0,"epoch":"3","key":"a","value":"1"}',
+        '{"offset":1,"epoch":"2","key":"b","value":"2"}',
+        '{"offset":2,"epoch":"3","key":"c","value":"3"}',
+        '',
+      ].join('\n'),
+    );
+    await expect(PartitionStore.open(dir, 'orders', 0)).rejects.toThrow(CorruptLogError);
   });
 });

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { claimInbox } from '@tessera/persistence';
+import { RecoveryLease } from '../lease/recovery-lease.service';
 import { type ElectReason, type ElectStep, type OperationRecord } from './operation-view';
 
 const COLUMNS = `id, kind, state, node_id, done, total, steps, started_at, finished_at, error`;
@@ -16,10 +17,17 @@ export interface FinishedElect {
   error: string | null;
 }
 
-/** recovery.operation: every failover persisted before it acts, so a restart can resume it. */
+/**
+ * recovery.operation: every failover persisted before it acts, so a restart or a standby can
+ * resume it. Every write fences on the recovery term in its own transaction (FENCED when this
+ * instance is no longer the active recovery), so an ex-holder's late writes never land.
+ */
 @Injectable()
 export class OperationRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly lease: RecoveryLease,
+  ) {}
 
   /**
    * Records a failover caused by an event, in the same transaction as the event's inbox claim:
@@ -31,6 +39,7 @@ export class OperationRepository {
     reason: ElectReason,
   ): Promise<OperationRecord | null> {
     return this.dataSource.transaction(async (manager) => {
+      await this.lease.fence(manager);
       if (!(await claimInbox(manager, 'recovery', eventId))) return null;
       return this.insert(manager, nodeId, reason);
     });
@@ -38,7 +47,10 @@ export class OperationRepository {
 
   /** Records a failover not caused by an event (a reconcile after failures). */
   async create(nodeId: string, reason: ElectReason): Promise<OperationRecord> {
-    return this.insert(this.dataSource.manager, nodeId, reason);
+    return this.dataSource.transaction(async (manager) => {
+      await this.lease.fence(manager);
+      return this.insert(manager, nodeId, reason);
+    });
   }
 
   /**
@@ -46,13 +58,16 @@ export class OperationRepository {
    * instance (or an earlier attempt) already ended is left as it is. Returns whether it ended it.
    */
   async finish(id: string, result: FinishedElect): Promise<boolean> {
-    const [, updated]: [unknown[], number] = await this.dataSource.query(
-      `UPDATE recovery.operation
-          SET state = $2, done = $3, total = $4, steps = $5::jsonb, finished_at = now(), error = $6
-        WHERE id = $1 AND state IN ('PENDING', 'RUNNING')`,
-      [id, result.state, result.done, result.total, JSON.stringify([result.step]), result.error],
-    );
-    return updated === 1;
+    return this.dataSource.transaction(async (manager) => {
+      await this.lease.fence(manager);
+      const [, updated]: [unknown[], number] = await manager.query(
+        `UPDATE recovery.operation
+            SET state = $2, done = $3, total = $4, steps = $5::jsonb, finished_at = now(), error = $6
+          WHERE id = $1 AND state IN ('PENDING', 'RUNNING')`,
+        [id, result.state, result.done, result.total, JSON.stringify([result.step]), result.error],
+      );
+      return updated === 1;
+    });
   }
 
   /** Operations a crash interrupted, oldest first. */

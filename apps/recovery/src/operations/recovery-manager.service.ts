@@ -11,7 +11,9 @@ import {
 } from '@tessera/contracts';
 import { NetworkManager } from '@tessera/messaging';
 import { MetricsService, ReadinessRegistry } from '@tessera/service-kit';
+import { RecoveryLease } from '../lease/recovery-lease.service';
 import { DeadNodeView } from './dead-node-view';
+import { type ConsumerRun, LivenessConsumer } from './liveness-consumer';
 import { isLivenessState, parseLivenessEvent } from './liveness-event';
 import {
   type ElectReason,
@@ -27,7 +29,7 @@ import { type FinishedElect, OperationRepository } from './operation.repository'
 
 /** Pause between attempts when Postgres, health or JetStream is unreachable. */
 const RETRY_MS = 1_000;
-/** How long queued elections wait for health's snapshot at start-up before going ahead. */
+/** How long queued elections wait for health's snapshot after taking the lease before going ahead. */
 const SEED_WAIT_MS = 5_000;
 export const DEFAULT_LIST_LIMIT = 100;
 
@@ -41,18 +43,29 @@ interface QueuedOperation {
  * RecoveryManager: when health declares a node DEAD (or a DEAD node returns), persist a FAILOVER
  * operation, ask consensus to elect leaders away from every DEAD node, and record the outcome.
  * Operations run one at a time, in order, so a NODE_RETURNED election never overtakes the
- * NODE_DEAD one before it; a crash leaves them RUNNING and the next start resumes them.
+ * NODE_DEAD one before it; a crash leaves them RUNNING and the next active instance resumes them.
+ *
+ * Only the holder of the active-recovery lease acts: it consumes liveness events and runs
+ * operations from the moment it gains the lease (first resuming what its predecessor left
+ * PENDING/RUNNING) until it loses it. A standby consumes nothing; every operation write is
+ * fenced on the term (OperationRepository), so an ex-holder's late writes are refused.
  */
 @Injectable()
 export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly view = new DeadNodeView();
+  private view = new DeadNodeView();
   private readonly queue: QueuedOperation[] = [];
   private readonly queued = new Set<string>();
+  private readonly consumer: LivenessConsumer;
+  private consumerRun: ConsumerRun | null = null;
   private working = false;
   private stopped = false;
+  /** Whether this instance holds the lease (as the lease last told us). */
+  private active = false;
+  /** Bumped at every gain and loss of the lease: work of an earlier activation stops. */
+  private generation = 0;
   private consuming = false;
   private resumed = false;
-  private readonly startedAt = Date.now();
+  private activatedAt = 0;
   private seedWaiter: NodeJS.Timeout | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
   private failuresInARow = 0;
@@ -61,11 +74,15 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
   constructor(
     private readonly repository: OperationRepository,
     private readonly network: NetworkManager,
+    private readonly lease: RecoveryLease,
     private readonly logger: PinoLogger,
     metrics: MetricsService,
     readiness: ReadinessRegistry,
   ) {
     logger.setContext(RecoveryManager.name);
+    this.consumer = new LivenessConsumer(network, logger);
+    // Registered before the lease starts (at bootstrap), so no gain of the lease is missed.
+    lease.onChange((active) => (active ? this.activate() : this.deactivate()));
     this.elections = metrics.counter(
       'tessera_elections_requested_total',
       'Elections recovery asked consensus for',
@@ -81,19 +98,67 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
         for (const state of OPERATION_STATES) g.set({ state }, counts.get(state) ?? 0);
       },
     );
-    readiness.add('liveness-events', () => this.consuming);
-    readiness.add('operations-resumed', () => this.resumed);
+    // A standby is ready (it serves reads and waits); the active one once it acts.
+    readiness.add('liveness-events', () => !this.active || this.consuming);
+    readiness.add('operations-resumed', () => !this.active || this.resumed);
   }
 
   onApplicationBootstrap(): void {
-    void this.seedFromHealth();
-    void this.resumeUnfinished();
-    void this.consumeLiveness();
+    if (this.lease.isActive) this.activate();
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    this.clearTimers();
+    // Whatever is unfinished stays RUNNING in Postgres; the next holder resumes it.
+    const run = this.consumerRun;
+    this.consumerRun = null;
+    await run?.stop();
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** Gained the lease: rebuild the view, resume what is unfinished, then take events. */
+  private activate(): void {
+    if (this.stopped || this.active) return;
+    this.active = true;
+    const generation = ++this.generation;
+    // What a standby knew is stale (it consumed nothing): start again from health and events.
+    this.view = new DeadNodeView();
+    this.activatedAt = Date.now();
+    this.consuming = false;
+    this.resumed = false;
+    this.failuresInARow = 0;
+    this.logger.info(
+      { term: this.lease.term?.toString() ?? null },
+      'active recovery: resuming unfinished operations and consuming liveness events',
+    );
+    void this.seedFromHealth(generation);
+    // Resumed operations are older than any event still in the stream: queue them first.
+    void this.resumeUnfinished(generation).then(() => this.consumeLiveness(generation));
+  }
+
+  /** Lost the lease: stop taking events and drop the queue (the operations stay RUNNING). */
+  private deactivate(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.generation++;
+    this.consuming = false;
+    this.queue.length = 0;
+    this.queued.clear();
+    this.clearTimers();
+    const run = this.consumerRun;
+    this.consumerRun = null;
+    void run?.stop();
+    this.logger.warn({}, 'recovery lease lost: standing by');
+  }
+
+  private clearTimers(): void {
     for (const timer of [this.seedWaiter, this.reconcileTimer]) if (timer) clearTimeout(timer);
+    this.seedWaiter = null;
+    this.reconcileTimer = null;
   }
 
   /** `events.internal.node.liveness`: update the view; on DEAD or a return, start a failover. */
@@ -148,7 +213,7 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private enqueue(op: QueuedOperation): void {
-    if (this.queued.has(op.id)) return;
+    if (!this.active || this.queued.has(op.id)) return;
     this.queued.add(op.id);
     this.queue.push(op);
     void this.work();
@@ -158,9 +223,10 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
     if (this.working) return;
     this.working = true;
     try {
-      while (!this.stopped && this.queue.length > 0) {
-        if (!this.readyToElect()) {
-          // Without health's snapshot we may not know every DEAD node: wait a little for it.
+      while (!this.stopped && this.active && this.queue.length > 0) {
+        // Without health's snapshot we may not know every DEAD node: wait a little for it. A
+        // grant that ran out locally (renewal late) either comes back or is lost (deactivate).
+        if (!this.readyToElect() || !this.lease.isActive) {
           this.seedWaiter ??= setTimeout(() => {
             this.seedWaiter = null;
             void this.work();
@@ -169,7 +235,9 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
         }
         const op = this.queue[0];
         if (op === undefined) break;
-        await this.execute(op);
+        const generation = this.generation;
+        await this.execute(op, generation);
+        if (generation !== this.generation) continue; // the lease changed hands: a new queue
         this.queue.shift();
         this.queued.delete(op.id);
       }
@@ -179,11 +247,14 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private readyToElect(): boolean {
-    return this.view.seeded || Date.now() - this.startedAt >= SEED_WAIT_MS;
+    return this.view.seeded || Date.now() - this.activatedAt >= SEED_WAIT_MS;
   }
 
-  /** Runs one election and ends the operation, SUCCEEDED or FAILED; it never stays RUNNING. */
-  private async execute(op: QueuedOperation): Promise<void> {
+  /**
+   * Runs one election and ends the operation, SUCCEEDED or FAILED; it never stays RUNNING
+   * unless the lease is lost meanwhile (then the next holder resumes it).
+   */
+  private async execute(op: QueuedOperation, generation: number): Promise<void> {
     const dead = this.view.dead();
     // A node whose DEAD operation we resume may be unknown to the view yet: still unavailable.
     const unavailable =
@@ -210,7 +281,8 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
       this.failuresInARow = 0;
       this.logger.info({ ...context, ...outcome }, 'failover election done');
     } catch (error) {
-      if (this.stopped) return; // shutting down: left RUNNING, resumed at the next start
+      // Shutting down or lease lost: left RUNNING, resumed by the next holder.
+      if (this.stopped || generation !== this.generation) return;
       const message = error instanceof Error ? error.message : String(error);
       const step: ElectStep = {
         name: 'elect',
@@ -224,19 +296,30 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
       this.failuresInARow++;
       this.logger.error({ ...context, err: error }, 'failover election failed');
     }
-    await this.finish(op, result);
-    if (result.state === 'FAILED') this.scheduleReconcile(op.nodeId);
+    const ended = await this.finish(op, result, generation);
+    if (ended && result.state === 'FAILED') this.scheduleReconcile(op.nodeId);
   }
 
-  /** Persists the end of an operation, retrying while Postgres is unreachable. */
-  private async finish(op: QueuedOperation, result: FinishedElect): Promise<void> {
-    while (!this.stopped) {
+  /**
+   * Persists the end of an operation, retrying while Postgres is unreachable or the grant is
+   * being renewed. Returns false once the lease is lost (the write is fenced): the operation
+   * stays RUNNING for the next holder.
+   */
+  private async finish(
+    op: QueuedOperation,
+    result: FinishedElect,
+    generation: number,
+  ): Promise<boolean> {
+    while (!this.stopped && generation === this.generation) {
       try {
         const ended = await this.repository.finish(op.id, result);
         if (!ended)
           this.logger.warn({ operationId: op.id }, 'operation was already ended elsewhere');
-        return;
+        return true;
       } catch (error) {
+        // FENCED after a lost term comes with deactivate(), which ends this loop; FENCED from a
+        // grant that only ran out locally is retried until it is renewed or lost.
+        if (isFenced(error) && generation !== this.generation) break;
         this.logger.warn(
           { operationId: op.id, err: error },
           'could not record the end of an operation; retrying',
@@ -244,6 +327,11 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
+    this.logger.warn(
+      { operationId: op.id, nodeId: op.nodeId },
+      'recovery lease lost: the end of the operation is left to the next holder',
+    );
+    return false;
   }
 
   /**
@@ -251,7 +339,7 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
    * with a new operation, until one succeeds. Any election in between makes this one moot.
    */
   private scheduleReconcile(nodeId: string): void {
-    if (this.reconcileTimer || this.stopped) return;
+    if (this.reconcileTimer || this.stopped || !this.active) return;
     const delay = reconcileDelayMs(this.failuresInARow);
     this.logger.warn({ nodeId, delayMs: delay }, 'scheduling a reconciling election');
     this.reconcileTimer = setTimeout(() => {
@@ -262,18 +350,23 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async startReconcile(nodeId: string): Promise<void> {
+    if (!this.active) return;
     try {
       const op = await this.repository.create(nodeId, 'RECONCILE');
       this.enqueue({ id: op.id, nodeId, reason: 'RECONCILE' });
     } catch (error) {
+      if (isFenced(error)) return; // no longer ours: the next holder reconciles on its own
       this.logger.warn({ nodeId, err: error }, 'could not start a reconciling election');
       this.scheduleReconcile(nodeId);
     }
   }
 
-  /** Operations a crash left PENDING/RUNNING: the election is idempotent, so issue it again. */
-  private async resumeUnfinished(): Promise<void> {
-    while (!this.stopped) {
+  /**
+   * Operations a crash or the previous holder left PENDING/RUNNING: the election is idempotent,
+   * so issue it again.
+   */
+  private async resumeUnfinished(generation: number): Promise<void> {
+    while (!this.stopped && generation === this.generation) {
       try {
         const rows: OperationRecord[] = await this.repository.unfinished();
         for (const row of rows) {
@@ -293,8 +386,8 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** Asks health which nodes are DEAD now; health may be down: keep trying in the background. */
-  private async seedFromHealth(): Promise<void> {
-    while (!this.stopped) {
+  private async seedFromHealth(generation: number): Promise<void> {
+    while (!this.stopped && generation === this.generation) {
       const mark = this.view.mark();
       try {
         const reply = await this.network.request(
@@ -312,6 +405,7 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
             return isToken(nodeId) && isLivenessState(state) ? [{ nodeId, state }] : [];
           },
         );
+        if (generation !== this.generation) return;
         this.view.seed(mark, nodes);
         this.logger.info({ dead: this.view.dead() }, 'node liveness seeded from health');
         return;
@@ -323,14 +417,16 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
-  private async consumeLiveness(): Promise<void> {
-    while (!this.stopped) {
+  private async consumeLiveness(generation: number): Promise<void> {
+    while (!this.stopped && generation === this.generation) {
       try {
-        await this.network.consumeEvents(
-          'recovery-liveness',
-          Subjects.events.nodeLiveness,
-          (payload) => this.onLiveness(payload),
-        );
+        const run = await this.consumer.start((payload) => this.onLiveness(payload));
+        if (this.stopped || generation !== this.generation) {
+          // Lost the lease (or shut down) while binding: deactivate() found nothing to stop.
+          await run.stop();
+          return;
+        }
+        this.consumerRun = run;
         this.consuming = true;
         return;
       } catch (error) {
@@ -339,4 +435,8 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
       }
     }
   }
+}
+
+function isFenced(error: unknown): boolean {
+  return error instanceof TesseraError && error.code === 'FENCED';
 }
