@@ -143,6 +143,10 @@ export class ConsensusManager {
           ORDER BY resource, partition FOR UPDATE`,
         [request.unavailable],
       );
+      const counts: { leader: string; n: number }[] = await m.query(
+        `SELECT leader, count(*)::int AS n FROM consensus.partition_state WHERE leader IS NOT NULL GROUP BY leader`,
+      );
+      const load = new Map(counts.map((c) => [c.leader, c.n]));
       const changes: LeaderAndIsr[] = [];
       let elected = 0;
       let offline = 0;
@@ -158,6 +162,7 @@ export class ConsensusManager {
             partitionEpoch: BigInt(row.partition_epoch),
           },
           unavailable,
+          load,
         );
         if (outcome === 'ELECTED') elected++;
         if (next.leader === null) offline++;

@@ -22,6 +22,17 @@ describe(electLeader.name, () => {
     expect(sut.next.partitionEpoch).toBe(10n);
   });
 
+  it('spreads a dead node’s leaderships over the least-loaded in-sync replicas', () => {
+    const load = new Map([['b', 5], ['c', 1]]);
+    const first = electLeader(row({ replicas: ['a', 'b', 'c'] }), new Set(['a']), load);
+    const second = electLeader(row({ partition: 1, replicas: ['a', 'c', 'b'] }), new Set(['a']), load);
+    expect(first.next.leader).toBe('c');
+    expect(second.next.leader).toBe('c');
+    expect(load.get('c')).toBe(3);
+    const third = electLeader(row({ partition: 2 }), new Set(['a']), new Map([['b', 0], ['c', 9]]));
+    expect(third.next.leader).toBe('b');
+  });
+
   it('never elects a replica outside the ISR', () => {
     const sut = electLeader(row({ isr: ['a', 'c'] }), new Set(['a']));
     expect(sut.next.leader).toBe('c');
