@@ -9,7 +9,7 @@ import {
   type OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, ModuleRef } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
@@ -37,6 +37,13 @@ export interface ServiceKitOptions {
   schema?: OwningSchema;
 }
 
+interface PgPool {
+  on(event: 'error', listener: () => void): void;
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
 /** Starts the outbox relay after boot, stops it and closes NATS last at shutdown. */
 @Injectable()
 class KitLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -44,6 +51,7 @@ class KitLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly network: NetworkManager,
     private readonly metrics: MetricsService,
     @Optional() @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay | null,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -54,6 +62,16 @@ class KitLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     this.metrics.gauge('tessera_nats_disconnects_total', 'NATS disconnects since start', [], (g) => {
       g.set(this.network.stats.disconnects);
     });
+    const pgErrors = this.metrics.counter('tessera_postgres_errors_total', 'Postgres connection errors (pool)');
+    const pool = this.postgresPool();
+    if (pool) {
+      pool.on('error', () => pgErrors.inc());
+      this.metrics.gauge('tessera_postgres_pool_connections', 'Postgres pool connections by state', ['state'], (g) => {
+        g.set({ state: 'total' }, pool.totalCount);
+        g.set({ state: 'idle' }, pool.idleCount);
+        g.set({ state: 'waiting' }, pool.waitingCount);
+      });
+    }
     if (relay) {
       relay.start();
       this.metrics.gauge('tessera_outbox_backlog', 'Events written but not yet relayed', [], async (g) => {
@@ -62,6 +80,17 @@ class KitLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       this.metrics.gauge('tessera_outbox_publish_failures_total', 'Event publish failures', [], (g) => {
         g.set(relay.stats.failures);
       });
+    }
+  }
+
+  /** node-postgres's pool behind TypeORM, when this service has a database. */
+  private postgresPool(): PgPool | null {
+    try {
+      const ds = this.moduleRef.get<DataSource>(getDataSourceToken(), { strict: false });
+      const pool = (ds.driver as unknown as { master?: PgPool }).master;
+      return pool && typeof pool.on === 'function' ? pool : null;
+    } catch {
+      return null;
     }
   }
 
