@@ -103,7 +103,7 @@ describe(HealthMonitor.name, () => {
     return entry.lastSentAt;
   }
 
-  /** Sends a heartbeat as a request: health answers only when it refuses it. */
+  /** Sends a heartbeat as a request and returns the refusal code (accepted ones say ok). */
   async function refusalOf(relative: string, data: string | Uint8Array): Promise<string> {
     const reply: Msg = await nc.request(subject(relative), data, { timeout: 2_000 });
     return reply.json<{ ok: boolean; code: string }>().code;
@@ -168,6 +168,14 @@ describe(HealthMonitor.name, () => {
     expect(listed.phi).toBeLessThan(1);
     expect((await persistedLiveness())['n1']).toBe('ALIVE');
     expect(await metric('tessera_heartbeats_received_total')).toBeGreaterThan(0);
+  });
+
+  it('acknowledges a heartbeat sent as a request (it renews the node’s leader lease)', async () => {
+    const beat = { nodeId: 'n1', incarnation: 1, seq: 10_000, sentAt: new Date().toISOString() };
+    const reply = await nc.request(subject(Subjects.health.heartbeat('n1')), JSON.stringify(beat), {
+      timeout: 2_000,
+    });
+    expect(reply.json()).toEqual({ ok: true });
   });
 
   it('declares a silent node DEAD within the bound, each change announced once', async () => {

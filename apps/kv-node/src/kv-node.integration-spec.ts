@@ -56,6 +56,16 @@ describe('kv-node', () => {
     );
   }
 
+  /** A freshly (re)started node serves once its lease is confirmed (heartbeat ack + reconcile). */
+  async function serving(key: string): Promise<void> {
+    await waitFor(
+      'the node to serve as leader',
+      async () =>
+        ((await ask(Subjects.kv.get('orders', 0), { key })) as { ok: boolean }).ok === true,
+      { timeoutMs: 5_000 },
+    );
+  }
+
   function start(): AppProcess {
     const p = startApp('kv-node', t.env({ TESSERA_NODE_ID: NODE, KV_DATA_DIR: dataDir }));
     processes.push(p);
@@ -89,9 +99,12 @@ describe('kv-node', () => {
         );
       },
     });
+    // Health acknowledges heartbeats: the acknowledgements are the node's leader lease.
     nc.subscribe(subject(Subjects.health.heartbeat(NODE)), {
-      callback: (_err, m) =>
-        control.heartbeats.push(json(m) as { incarnation: number; seq: number }),
+      callback: (_err, m) => {
+        control.heartbeats.push(json(m) as { incarnation: number; seq: number });
+        m.respond(new TextEncoder().encode(JSON.stringify({ ok: true })));
+      },
     });
     nc.subscribe(subject(Subjects.replication.report(NODE)), {
       callback: (_err, m) => control.reports.push(json(m)),
@@ -133,6 +146,7 @@ describe('kv-node', () => {
     expect(
       await ask(Subjects.node.assignRoles(NODE), { nodeId: NODE, assignments: [leader('2')] }),
     ).toEqual({ ok: true, accepted: 1, rejected: [] });
+    await serving('k1');
     expect(await ask(Subjects.kv.put('orders', 0), { key: 'k1', value: 'v1' })).toEqual({
       ok: true,
       epoch: '2',
@@ -162,6 +176,7 @@ describe('kv-node', () => {
                 role: 'LEADER',
                 leaderEpoch: '2',
                 logEndOffset: 1,
+                highWatermark: 1,
               },
             ],
           }),
@@ -303,6 +318,7 @@ describe('kv-node', () => {
     expect(
       await ask(Subjects.node.assignRoles(NODE), { nodeId: NODE, assignments: [leader('2')] }),
     ).toEqual({ ok: true, accepted: 1, rejected: [] });
+    await serving('k1');
     expect(await ask(Subjects.kv.get('orders', 0), { key: 'k1' })).toEqual({
       ok: true,
       value: 'v1',

@@ -3,7 +3,7 @@ import { NodeAgentService } from './agent/node-agent.service';
 import { KV_CONFIG, KvNodeConfig } from './config/kv-config';
 import { KvLeaderService } from './kv/kv-leader.service';
 import { KvService } from './kv/kv.service';
-import { LocalOnlyReplicator, WRITE_REPLICATOR } from './kv/replicator';
+import { ReplicaManager } from './replication/replica-manager.service';
 import { DATA_DIR_CLAIM, DataDirClaim } from './storage/data-dir';
 import { StoreRegistry } from './storage/store-registry.service';
 
@@ -16,9 +16,9 @@ export class KvNodeModule {
       providers: [
         { provide: KV_CONFIG, useValue: config },
         { provide: DATA_DIR_CLAIM, useValue: claim },
-        { provide: WRITE_REPLICATOR, useClass: LocalOnlyReplicator },
         StoreRegistry,
         NodeAgentService,
+        ReplicaManager,
         KvService,
         KvLeaderService,
       ],

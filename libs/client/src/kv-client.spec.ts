@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 import { Subjects, TesseraError, partitionForKey } from '@tessera/contracts';
-import { KvClient, type KvRequester, recoveryFor } from './kv-client';
+import {
+  KvClient,
+  type KvRequester,
+  UnknownOutcomeError,
+  isUnknownOutcome,
+  recoveryFor,
+} from './kv-client';
 import { PartitionMapClient } from './partition-map-client';
 import { FakeMapSource, resource } from './testing.fakes';
 
@@ -100,6 +106,76 @@ describe(KvClient.name, () => {
     };
     await expect(sut.put('users', 'k', 'v')).resolves.toMatchObject({ offset: 7 });
     await expect(sut.put('nope', 'k', 'v')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it.each([
+    ['a TIMEOUT reply', () => ({ ok: false, code: 'TIMEOUT', message: 'ISR did not confirm' })],
+    [
+      'a NOT_ENOUGH_REPLICAS reply',
+      () => ({ ok: false, code: 'NOT_ENOUGH_REPLICAS', message: 'isr' }),
+    ],
+    [
+      'an UNAVAILABLE reply (failed disk write)',
+      () => ({ ok: false, code: 'UNAVAILABLE', message: 'disk' }),
+    ],
+    [
+      'no reply at all',
+      () => {
+        throw new TesseraError('TIMEOUT', 'no reply within 2000 ms');
+      },
+    ],
+  ])(
+    'fails a put with an unknown outcome after %s, without retrying it',
+    async (_what, handler) => {
+      requester.handler = handler;
+      const failure = sut.put('orders', 'k', 'v');
+      await expect(failure).rejects.toBeInstanceOf(UnknownOutcomeError);
+      await expect(failure).rejects.toMatchObject({
+        message: expect.stringContaining('outcome unknown'),
+      });
+      expect(requester.sent).toHaveLength(1);
+      expect(source.calls).toBe(1); // no refresh either
+    },
+  );
+
+  it('retries a put nobody received (no responders) as a definite failure', async () => {
+    let calls = 0;
+    requester.handler = () => {
+      if (++calls === 1)
+        throw new TesseraError('UNAVAILABLE', 'nobody serves', { cause: { code: '503' } });
+      return { ok: true, epoch: '2', offset: 3 };
+    };
+    await expect(sut.put('orders', 'k', 'v')).resolves.toMatchObject({ offset: 3 });
+    expect(calls).toBe(2);
+  });
+
+  it('retries an unknown outcome only when the caller opts in, and still reports it', async () => {
+    sut = new KvClient({ router, requester, attempts: 3, backoffMs: 1, retryUnknownOutcome: true });
+    let calls = 0;
+    requester.handler = () =>
+      ++calls === 1
+        ? { ok: false, code: 'TIMEOUT', message: 'slow ISR' }
+        : { ok: true, epoch: '1', offset: 9 };
+    await expect(sut.put('orders', 'k', 'v')).resolves.toMatchObject({ offset: 9 });
+    expect(source.calls).toBe(2); // refreshed before the retry
+
+    requester.handler = () =>
+      calls++ % 2
+        ? { ok: false, code: 'NOT_LEADER', message: 'moved' }
+        : { ok: false, code: 'TIMEOUT', message: 'slow ISR' };
+    const error: unknown = await sut.put('orders', 'k', 'v').catch((e: unknown) => e);
+    expect(isUnknownOutcome(error)).toBe(true);
+    expect(isUnknownOutcome(new TesseraError('TIMEOUT', 'a get'))).toBe(false);
+  });
+
+  it('keeps retrying gets after a timeout reply', async () => {
+    let calls = 0;
+    requester.handler = () =>
+      ++calls === 1
+        ? { ok: false, code: 'TIMEOUT', message: 'slow' }
+        : { ok: true, value: 'v', epoch: '1' };
+    await expect(sut.get('orders', 'k')).resolves.toMatchObject({ value: 'v' });
+    expect(calls).toBe(2);
   });
 
   it('refuses a malformed reply', async () => {

@@ -31,6 +31,13 @@ export interface KvClientOptions {
   timeoutMs?: number;
   /** Pause before retry n is n × backoffMs. */
   backoffMs?: number;
+  /**
+   * Retry a put whose outcome is unknown (TIMEOUT, NOT_ENOUGH_REPLICAS, a failed write on the
+   * leader) on whichever node leads after a map refresh. Off by default: the first attempt may
+   * have been applied, and a retry would then write the value twice (at two offsets). Safe for
+   * idempotent writes. The error thrown in the end is still an UnknownOutcomeError.
+   */
+  retryUnknownOutcome?: boolean;
 }
 
 export interface KvPutResult {
@@ -78,6 +85,50 @@ export function natsRequester(source: ClusterConnection): KvRequester {
   };
 }
 
+/**
+ * A put that may or may not have been applied: the leader appended it but not every ISR member
+ * confirmed in time (TIMEOUT, NOT_ENOUGH_REPLICAS), its disk write failed (UNAVAILABLE), or no
+ * reply came back. It was not acknowledged, yet it may survive and become visible later.
+ * `code` is the code of the failure; the `cause` chain holds the original error.
+ */
+export class UnknownOutcomeError extends TesseraError {
+  readonly outcome = 'unknown' as const;
+}
+
+/** True for a put whose outcome is unknown (see UnknownOutcomeError). */
+export function isUnknownOutcome(error: unknown): error is UnknownOutcomeError {
+  return error instanceof UnknownOutcomeError;
+}
+
+/**
+ * Whether a failed put attempt may still have been applied. Refusals before the append
+ * (NOT_LEADER, INVALID, …) and "nobody serves the subject" (the request reached no one) are
+ * definite; a reply of NOT_ENOUGH_REPLICAS, TIMEOUT or UNAVAILABLE, or no reply at all, is not.
+ */
+export function putOutcomeUnknown(error: TesseraError, fromReply: boolean): boolean {
+  switch (error.code) {
+    case 'NOT_ENOUGH_REPLICAS':
+    case 'TIMEOUT':
+      return true;
+    case 'UNAVAILABLE':
+      // Thrown by the requester: unknown unless NATS said nobody listens (503).
+      return fromReply || (error.cause as { code?: unknown } | undefined)?.code !== '503';
+    case 'NOT_LEADER':
+    case 'FENCED':
+    case 'STALE_EPOCH':
+    case 'INVALID':
+    case 'INVALID_JSON':
+    case 'UNKNOWN_SUBJECT':
+    case 'UNAUTHORIZED':
+    case 'FORBIDDEN':
+    case 'NOT_FOUND':
+    case 'CONFLICT':
+    case 'UNSATISFIABLE':
+    case 'INTERNAL':
+      return false;
+  }
+}
+
 /** How a failed attempt is handled: retry after refreshing the map, retry as is, or give up. */
 type Recovery = 'refresh' | 'retry' | 'fail';
 
@@ -112,11 +163,12 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * put/get against the kv-node leaders: each request goes to its partition's leader subject; on
- * NOT_LEADER, a timeout or nobody answering, the map is refreshed and the request retried, a
- * bounded number of times, then a TesseraError with the last code is thrown.
+ * NOT_LEADER or nobody answering, the map is refreshed and the request retried, a bounded number
+ * of times, then a TesseraError with the last code is thrown.
  *
- * A put retried after a timeout may have been applied by the first attempt too (there is no
- * idempotency key yet): the value is the same, the offset differs.
+ * A put whose outcome is unknown (see UnknownOutcomeError) is not retried unless the caller opted
+ * in with `retryUnknownOutcome`: it fails at once with an UnknownOutcomeError. Gets are always
+ * retried (reading twice changes nothing).
  */
 export class KvClient {
   private readonly attempts: number;
@@ -154,6 +206,8 @@ export class KvClient {
     const { router, requester } = this.options;
     let last: TesseraError | null = null;
     let refreshedForUnknown = false;
+    // Set once an attempt may have applied the put: whatever follows, the outcome is unknown.
+    let uncertain = false;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       if (attempt > 1) await sleep((this.options.backoffMs ?? 100) * (attempt - 1));
       let recovery: Recovery;
@@ -165,10 +219,21 @@ export class KvClient {
           op === 'put'
             ? Subjects.kv.put(resource, route.partition)
             : Subjects.kv.get(resource, route.partition);
-        const reply = await requester.requestRaw(subject, payload, {
-          timeoutMs: this.options.timeoutMs ?? 2_000,
-        });
-        if (isErrorReply(reply)) throw new TesseraError(reply.code, reply.message);
+        let reply: unknown;
+        try {
+          reply = await requester.requestRaw(subject, payload, {
+            timeoutMs: this.options.timeoutMs ?? 2_000,
+          });
+        } catch (error) {
+          if (op === 'put' && error instanceof TesseraError && putOutcomeUnknown(error, false))
+            uncertain = true;
+          throw error;
+        }
+        if (isErrorReply(reply)) {
+          const refused = new TesseraError(reply.code, reply.message);
+          if (op === 'put' && putOutcomeUnknown(refused, true)) uncertain = true;
+          throw refused;
+        }
         if (typeof reply !== 'object' || reply === null)
           throw new TesseraError('INTERNAL', `malformed ${op} reply`);
         return decode(reply, route);
@@ -177,6 +242,8 @@ export class KvClient {
           error instanceof TesseraError
             ? error
             : new TesseraError('INTERNAL', `${op} failed`, { cause: error });
+        if (uncertain && !this.options.retryUnknownOutcome)
+          throw this.unknownOutcome(resource, key, last);
         recovery = recoveryFor(last.code);
         // A resource missing from the map may just be newer than the map: look once more.
         if (last.code === 'NOT_FOUND' && !refreshedForUnknown) {
@@ -191,10 +258,19 @@ export class KvClient {
       }
     }
     const final = last ?? new TesseraError('UNAVAILABLE', `${op} failed`);
+    if (uncertain) throw this.unknownOutcome(resource, key, final);
     throw new TesseraError(
       final.code,
       `${op} ${resource}/${key} failed after ${this.attempts} attempts: ${final.message}`,
       { cause: final },
+    );
+  }
+
+  private unknownOutcome(resource: string, key: string, last: TesseraError): UnknownOutcomeError {
+    return new UnknownOutcomeError(
+      last.code,
+      `put ${resource}/${key}: outcome unknown, it may or may not have been applied (${last.code}: ${last.message})`,
+      { cause: last },
     );
   }
 }

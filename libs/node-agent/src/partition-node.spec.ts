@@ -31,6 +31,7 @@ class FakeNetwork implements AgentNetwork {
   readonly unsubscribed: string[] = [];
   readonly heartbeats: unknown[] = [];
   registerFailures = 0;
+  roleFailures = 0;
   roleQueries = 0;
   roles: RoleAssignmentV1[] = [];
   /** What health answers a heartbeat with (null: silence, the request times out). */
@@ -44,6 +45,7 @@ class FakeNetwork implements AgentNetwork {
     }
     if (subject.startsWith('consensus.node.roles.')) {
       this.roleQueries++;
+      if (this.roleFailures-- > 0) throw new TesseraError('TIMEOUT', 'consensus is slow');
       return { assignments: this.roles } as never;
     }
     throw new TesseraError('UNAVAILABLE', `no responder on ${subject}`);
@@ -166,6 +168,21 @@ describe(PartitionNode.name, () => {
     expect(sut.isLeader('orders', 0)).toBe(false);
   });
 
+  it('runs the roles-applied hook once per command, after every role listener', async () => {
+    const calls: string[] = [];
+    sut.onRoleChange((a) => {
+      calls.push(`role ${a.partition}`);
+    });
+    sut.onRolesApplied(() => {
+      calls.push('applied');
+    });
+    await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2'), leaderOf(1, '2')] });
+    expect(calls).toEqual(['role 0', 'role 1', 'applied']);
+    // A command that changes nothing does not run it.
+    await sut.handleAssign({ nodeId: 'n1', assignments: [leaderOf(0, '2')] });
+    expect(calls).toHaveLength(3);
+  });
+
   it.each([
     ['a non-object', 'garbage', 'INVALID'],
     ['a missing field', { nodeId: 'n1' }, 'INVALID'],
@@ -250,7 +267,13 @@ describe(PartitionNode.name, () => {
   it('reports durable positions, with the high watermark on leader rows only', async () => {
     network.roles = [
       leaderOf(0, '4'),
-      { ...leaderOf(1, '4'), role: 'FOLLOWER', leader: 'n2', isr: ['n2', 'n1'], replicas: ['n2', 'n1'] },
+      {
+        ...leaderOf(1, '4'),
+        role: 'FOLLOWER',
+        leader: 'n2',
+        isr: ['n2', 'n1'],
+        replicas: ['n2', 'n1'],
+      },
     ];
     sut.providePositions((_r, p) => ({ logEndOffset: 10 + p, highWatermark: 9 }));
     await sut.start();
@@ -264,10 +287,65 @@ describe(PartitionNode.name, () => {
     expect(report.payload).toEqual({
       nodeId: 'n1',
       replicas: [
-        { resource: 'orders', partition: 0, role: 'LEADER', leaderEpoch: '4', logEndOffset: 10, highWatermark: 9 },
+        {
+          resource: 'orders',
+          partition: 0,
+          role: 'LEADER',
+          leaderEpoch: '4',
+          logEndOffset: 10,
+          highWatermark: 9,
+        },
         { resource: 'orders', partition: 1, role: 'FOLLOWER', leaderEpoch: '4', logEndOffset: 11 },
       ],
     });
+  });
+
+  it('sends a report out of turn when asked, coalescing requests', async () => {
+    sut = new PartitionNode({
+      nodeId: 'n1',
+      zone: 'z1',
+      rack: 'r1',
+      capacity: 1,
+      tags: [],
+      dataDir: dir,
+      network,
+      logger: silent,
+      reportIntervalMs: 60_000, // only out-of-turn reports in this test
+      clock: () => now,
+    });
+    await sut.start();
+    const reports = () =>
+      network.published.filter((p) => p.subject === Subjects.replication.report('n1')).length;
+    expect(reports()).toBe(0);
+    sut.requestReport();
+    sut.requestReport();
+    sut.requestReport();
+    await waitFor('the report', () => reports() === 1);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(reports()).toBe(1);
+  });
+
+  it('retries a failed reconcile that a suspended partition waits for, before the periodic one', async () => {
+    network.roles = [leaderOf(0, '2')];
+    sut = new PartitionNode({
+      nodeId: 'n1',
+      zone: 'z1',
+      rack: 'r1',
+      capacity: 1,
+      tags: [],
+      dataDir: dir,
+      network,
+      logger: silent,
+      reconcileIntervalMs: 60_000,
+      clock: () => now,
+    });
+    await sut.start();
+    await waitFor('the lease', () => sut.mayServe('orders', 0));
+    const queries = network.roleQueries;
+    network.roleFailures = 1;
+    sut.suspend('orders', 0, '5');
+    await waitFor('a failed query and a retry', () => network.roleQueries >= queries + 2, 3_000);
+    await waitFor('the suspension lifted', () => sut.mayServe('orders', 0));
   });
 
   describe('leader lease', () => {

@@ -102,6 +102,10 @@ export interface RoleView {
 }
 
 const DEFAULT_HEARTBEAT_MS = 1_000;
+/** Pause before retrying a failed reconcile that something is waiting for. */
+const RECONCILE_RETRY_MS = 500;
+/** Least time between two replica reports asked for out of turn. */
+const REPORT_SPACING_MS = 100;
 export const DEFAULT_LEASE_MS = 600;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -141,6 +145,7 @@ export class PartitionNode {
   private readonly table: RoleTable;
   private epochs: EpochStore | null = null;
   private readonly listeners = new Set<RoleChangeListener>();
+  private readonly appliedListeners = new Set<() => Promise<void> | void>();
   private positionOf: PositionProvider = () => undefined;
   private readonly subscriptions: { unsubscribe(): void }[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
@@ -159,6 +164,7 @@ export class PartitionNode {
   /** Partitions a newer epoch was seen for (FENCED): not served until a later reconcile ends. */
   private readonly suspended = new Map<string, number>();
   private reportScheduled = false;
+  private lastReportAt = Number.NEGATIVE_INFINITY;
   private heartbeatFailing = false;
 
   constructor(private readonly options: PartitionNodeOptions) {
@@ -209,7 +215,9 @@ export class PartitionNode {
     this.heartbeat();
     this.every(heartbeatMs, () => this.heartbeat());
     this.every(this.options.reportIntervalMs ?? 2_000, () => this.report());
-    this.every(this.options.reconcileIntervalMs ?? 10_000, () => this.reconcile());
+    this.every(this.options.reconcileIntervalMs ?? 10_000, async () => {
+      await this.reconcile();
+    });
     await this.reconcile();
   }
 
@@ -227,6 +235,16 @@ export class PartitionNode {
   onRoleChange(listener: RoleChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Called once after a batch of role changes (one command, reconcile or event) has been applied
+   * and every RoleChangeListener has run, before the command is answered: the place for work
+   * worth doing once per batch rather than per partition.
+   */
+  onRolesApplied(listener: () => Promise<void> | void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
   }
 
   /** Where the replica report takes each partition's log end offset from. */
@@ -292,7 +310,13 @@ export class PartitionNode {
     this.reconcileLoop = (async () => {
       while (this.reconcileWanted && !this.abort.signal.aborted) {
         this.reconcileWanted = false;
-        await this.reconcile();
+        if (await this.reconcile()) continue;
+        // Failed: while something waits on a reconcile to serve again, do not leave it to the
+        // periodic one.
+        if (this.suspended.size > 0 || this.lease.awaitingReconcile) {
+          this.reconcileWanted = true;
+          await sleep(RECONCILE_RETRY_MS, this.abort.signal);
+        }
       }
     })()
       .catch((error: unknown) =>
@@ -301,14 +325,18 @@ export class PartitionNode {
       .finally(() => (this.reconcileLoop = null));
   }
 
-  /** Sends a replica report on the next tick (coalesced), e.g. when a follower caught up. */
+  /**
+   * Sends a replica report soon, e.g. when a follower caught up, so replication can expand the
+   * ISR without waiting for the periodic one. Coalesced: at most one per REPORT_SPACING_MS.
+   */
   requestReport(): void {
     if (this.reportScheduled || !this.registration) return;
     this.reportScheduled = true;
-    setImmediate(() => {
+    const wait = Math.max(0, this.lastReportAt + REPORT_SPACING_MS - this.clock());
+    setTimeout(() => {
       this.reportScheduled = false;
       if (!this.abort.signal.aborted) this.report();
-    });
+    }, wait);
   }
 
   /** True while this node holds the LEADER role (at `epoch`, when given), lease aside. */
@@ -466,6 +494,7 @@ export class PartitionNode {
   }
 
   private report(): void {
+    this.lastReportAt = this.clock();
     const replicas: ReplicaPositionV1[] = this.table
       .roles()
       .filter((h) => h.assignment.role !== 'NONE')
@@ -558,8 +587,9 @@ export class PartitionNode {
   }
 
   /** Asks consensus for the roles this node should hold and applies them (full set). */
-  async reconcile(): Promise<void> {
-    if (this.abort.signal.aborted || !this.epochs) return;
+  /** Returns true when consensus answered and its roles were applied. */
+  async reconcile(): Promise<boolean> {
+    if (this.abort.signal.aborted || !this.epochs) return false;
     const startedAt = this.table.sequence;
     const round = ++this.reconcileRounds;
     let assignments: RoleAssignmentV1[];
@@ -581,13 +611,14 @@ export class PartitionNode {
         { nodeId: this.nodeId, code: errorCode(error), reason: (error as Error).message },
         'role reconcile failed; will retry',
       );
-      return;
+      return false;
     }
     await this.serial(async () => {
       const set = this.table.reconcileSet(assignments, startedAt);
       if (set.length > 0) await this.apply(set, 'reconcile');
     });
     this.reconciled(round);
+    return true;
   }
 
   /** A reconcile started as `round` has applied consensus's answer. */
@@ -595,7 +626,10 @@ export class PartitionNode {
     for (const [key, since] of this.suspended) {
       if (round > since) {
         this.suspended.delete(key);
-        this.log.info({ nodeId: this.nodeId, partition: key }, 'partition reconciled; suspension lifted');
+        this.log.info(
+          { nodeId: this.nodeId, partition: key },
+          'partition reconciled; suspension lifted',
+        );
       }
     }
     if (this.lease.reconciled(round)) {
@@ -695,6 +729,15 @@ export class PartitionNode {
           );
       } else if (d.kind === 'apply') {
         await this.notify(d);
+      }
+    }
+    if (raises.length > 0 || decisions.some((d) => d.kind === 'apply')) {
+      for (const listener of this.appliedListeners) {
+        try {
+          await listener();
+        } catch (error) {
+          this.log.error({ nodeId: this.nodeId, err: error }, 'roles-applied listener failed');
+        }
       }
     }
     return { accepted: decisions.length - rejected.length, rejected };

@@ -28,8 +28,19 @@ export class NodeAgentService implements OnApplicationBootstrap, BeforeApplicati
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(PartitionNode.name);
-    const { nodeId, zone, rack, capacity, tags, dataDir } = config;
-    this.node = new PartitionNode({ nodeId, zone, rack, capacity, tags, dataDir, network, logger });
+    const { nodeId, zone, rack, capacity, tags, dataDir, leaseMs } = config;
+    this.node = new PartitionNode({
+      nodeId,
+      zone,
+      rack,
+      capacity,
+      tags,
+      dataDir,
+      network,
+      logger,
+      leaseMs,
+    });
+    // ReplicaManager replaces this with positions that carry the leaders' high watermarks.
     this.node.providePositions((resource, partition) => stores.position(resource, partition));
     readiness.add('registered', () => this.node.isRegistered);
   }

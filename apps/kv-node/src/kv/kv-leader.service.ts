@@ -4,6 +4,7 @@ import { NetworkManager, decodeJson } from '@tessera/messaging';
 import { type Msg } from 'nats';
 import { PinoLogger } from 'nestjs-pino';
 import { NodeAgentService } from '../agent/node-agent.service';
+import { ReplicaManager } from '../replication/replica-manager.service';
 import { StoreRegistry } from '../storage/store-registry.service';
 import { KvService } from './kv.service';
 
@@ -19,11 +20,14 @@ interface Served {
 @Injectable()
 export class KvLeaderService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly served = new Map<string, Served[]>();
+  /** New subscriptions the NATS server must know before the role command is answered. */
+  private flushNeeded = false;
 
   constructor(
     private readonly agent: NodeAgentService,
     private readonly network: NetworkManager,
     private readonly stores: StoreRegistry,
+    private readonly replicas: ReplicaManager,
     private readonly kv: KvService,
     private readonly logger: PinoLogger,
   ) {
@@ -32,6 +36,14 @@ export class KvLeaderService implements OnModuleInit, BeforeApplicationShutdown 
 
   onModuleInit(): void {
     this.agent.node.onRoleChange((assignment) => this.follow(assignment));
+    // The server should know the new subscriptions before the role command is answered: one
+    // flush per command, not per partition (bounded: a flush waits for a reconnect, and the role
+    // queue must not).
+    this.agent.node.onRolesApplied(async () => {
+      if (!this.flushNeeded) return;
+      this.flushNeeded = false;
+      await this.flush(2_000);
+    });
   }
 
   /** Partitions whose subjects this node currently serves. */
@@ -48,8 +60,10 @@ export class KvLeaderService implements OnModuleInit, BeforeApplicationShutdown 
       epoch: a.leaderEpoch,
     };
     if (a.role === 'LEADER') {
-      // Replay the log before taking requests, so the first get already sees every write.
+      // Replay the log and set up the leader state (stopping the follower loop) before taking
+      // requests, so the first request finds both.
       await this.stores.get(a.resource, a.partition);
+      await this.replicas.apply(a);
       if (!this.agent.node.isLeader(a.resource, a.partition) || this.served.has(key)) return;
       this.served.set(key, [
         this.network.subscribe(Subjects.kv.put(a.resource, a.partition), (msg) =>
@@ -59,17 +73,17 @@ export class KvLeaderService implements OnModuleInit, BeforeApplicationShutdown 
           this.serve(msg, 'get', a.resource, a.partition),
         ),
       ]);
-      // The server should know the subscriptions before the role command is answered (bounded:
-      // a flush waits for a reconnect, and the role queue must not).
-      await this.flush(2_000);
+      this.flushNeeded = true;
       this.logger.info(context, 'serving partition as leader');
       return;
     }
     const subs = this.served.get(key);
-    if (!subs) return;
     this.served.delete(key);
-    for (const s of subs) s.unsubscribe();
-    // Writes accepted under the old epoch finish before the demotion is acknowledged.
+    for (const s of subs ?? []) s.unsubscribe();
+    // Waiting puts fail (outcome unknown), then the follower loop starts (FOLLOWER) or stops.
+    await this.replicas.apply(a);
+    if (!subs) return;
+    // Writes accepted under the old epoch reach the disk before the demotion is acknowledged.
     await (await this.stores.get(a.resource, a.partition)).drain();
     this.logger.info({ ...context, role: a.role }, 'stopped serving partition');
   }

@@ -129,7 +129,7 @@ describe(PartitionStore.name, () => {
     await expect(PartitionStore.open(dir, 'orders', -1)).rejects.toThrow();
   });
 
-  it('keeps a leader\'s own writes invisible until the high watermark passes them', async () => {
+  it("keeps a leader's own writes invisible until the high watermark passes them", async () => {
     sut = await PartitionStore.open(dir, 'orders', 0);
     await sut.append('1', 'a', 'old');
     sut.commitTo(1);

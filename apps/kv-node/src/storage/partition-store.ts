@@ -117,8 +117,10 @@ export class PartitionStore {
   private lastEnqueuedEpoch: bigint | null = null;
   private recent: RecentRecord[] = [];
   private recentBytes = 0;
+  /** One handle per log ('a+': appends go to the end, reads are positional). */
   private handle: FileHandle | null = null;
-  private reader: FileHandle | null = null;
+  /** Directories whose new entries must be made durable before the first write is. */
+  private unsyncedDirs: string[] = [];
   private pending: PendingBatch[] = [];
   private flushing: Promise<void> | null = null;
   private failure: unknown = null;
@@ -247,8 +249,9 @@ export class PartitionStore {
       }
       last = lo;
     }
-    const reader = this.reader;
-    if (!reader) throw new TesseraError('UNAVAILABLE', `${this.resource}/${this.partition} is closed`);
+    const reader = this.handle;
+    if (!reader)
+      throw new TesseraError('UNAVAILABLE', `${this.resource}/${this.partition} is closed`);
     const length = this.positions[last] - this.positions[from];
     const buffer = Buffer.allocUnsafe(length);
     const { bytesRead } = await reader.read(buffer, 0, length, this.positions[from]);
@@ -302,25 +305,25 @@ export class PartitionStore {
   }
 
   private async closeHandles(): Promise<void> {
-    const handles = [this.handle, this.reader];
+    const handle = this.handle;
     this.handle = null;
-    this.reader = null;
-    for (const h of handles) await h?.close();
+    await handle?.close();
   }
 
   private enqueue(records: LogRecord[], replicated: boolean): Promise<void> {
     const where = `${this.resource}/${this.partition}`;
     if (this.closed) return Promise.reject(new TesseraError('UNAVAILABLE', `${where} is closed`));
     if (this.failure !== null) {
-      return Promise.reject(
-        new TesseraError('UNAVAILABLE', `${where} log failed; restart needed`),
-      );
+      return Promise.reject(new TesseraError('UNAVAILABLE', `${where} log failed; restart needed`));
     }
     let epoch = this.lastEnqueuedEpoch;
     for (const [i, r] of records.entries()) {
       if (r.offset !== this.nextOffset + i)
         return Promise.reject(
-          new TesseraError('INVALID', `${where}: record offset ${r.offset}, expected ${this.nextOffset + i}`),
+          new TesseraError(
+            'INVALID',
+            `${where}: record offset ${r.offset}, expected ${this.nextOffset + i}`,
+          ),
         );
       if (!EPOCH.test(r.epoch))
         return Promise.reject(new TesseraError('INVALID', `${where}: bad epoch "${r.epoch}"`));
@@ -354,6 +357,11 @@ export class PartitionStore {
           if (!handle) throw new Error('log is not open');
           await handle.appendFile(lines.join(''), 'utf8');
           await handle.datasync();
+          // A new log's name (and new directories) must be durable before its first record is.
+          while (this.unsyncedDirs.length > 0) {
+            await fsyncDir(this.unsyncedDirs[0]);
+            this.unsyncedDirs.shift();
+          }
         } catch (error) {
           // The tail may now hold a partial line: stop writing; the next open cuts it off.
           this.failure = error;
@@ -371,7 +379,8 @@ export class PartitionStore {
         }
         let line = 0;
         for (const b of batch) {
-          for (const r of b.records) this.recordDurable(r, Buffer.byteLength(lines[line++]), b.replicated);
+          for (const r of b.records)
+            this.recordDurable(r, Buffer.byteLength(lines[line++]), b.replicated);
           b.resolve();
         }
       }
@@ -390,7 +399,8 @@ export class PartitionStore {
       let drop = 0;
       while (
         drop < this.recent.length - 1 &&
-        (this.recent.length - drop > RECENT_MAX_RECORDS / 2 || this.recentBytes > RECENT_MAX_BYTES / 2)
+        (this.recent.length - drop > RECENT_MAX_RECORDS / 2 ||
+          this.recentBytes > RECENT_MAX_BYTES / 2)
       ) {
         this.recentBytes -= this.recent[drop].bytes;
         drop++;
@@ -417,6 +427,10 @@ export class PartitionStore {
     this.nextOffset = 0;
     this.lastEnqueuedEpoch = null;
     const dir = join(this.dataDir, 'data', this.resource);
+    // The log's name and the directories holding it are made durable with the first write after
+    // an open, not at the open: an empty log lost in a crash is the same empty log, and a log a
+    // crashed process created may never have had its name synced. Opening stays cheap.
+    this.unsyncedDirs = [dir, join(this.dataDir, 'data'), this.dataDir];
     let buffer: Buffer | null = null;
     try {
       buffer = await readFile(this.path);
@@ -425,12 +439,7 @@ export class PartitionStore {
     }
     if (buffer === null) {
       await mkdir(dir, { recursive: true });
-      this.handle = await open(this.path, 'a');
-      this.reader = await open(this.path, 'r');
-      // Make the new file's name durable, and the directories holding it.
-      await fsyncDir(dir);
-      await fsyncDir(join(this.dataDir, 'data'));
-      await fsyncDir(this.dataDir);
+      this.handle = await open(this.path, 'a+');
       return;
     }
     const validBytes = this.replay(buffer);
@@ -438,8 +447,7 @@ export class PartitionStore {
       await truncate(this.path, validBytes);
       this.recovery = { ...this.recovery, truncatedBytes: buffer.length - validBytes };
     }
-    this.handle = await open(this.path, 'a');
-    this.reader = await open(this.path, 'r');
+    this.handle = await open(this.path, 'a+');
     if (validBytes < buffer.length) {
       await this.handle.sync();
       if ((await stat(this.path)).size !== validBytes)

@@ -1,7 +1,10 @@
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
+  IsBoolean,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -11,13 +14,21 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { ERROR_CODES, type ErrorCode } from '../common/errors';
 import { MAX_PARTITIONS, TOKEN_PATTERN } from '../common/identifiers';
 import { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES } from '../kv/kv.messages';
 
-/** Most records one fetch may ask for. */
+/** Most records one fetch may ask for (per partition). */
 export const REPLICA_FETCH_MAX_RECORDS = 10_000;
+/** Most partitions one batched fetch may carry (keeps requests far below NATS's 1 MB). */
+export const REPLICA_FETCH_MAX_PARTITIONS = 2_000;
+/** Longest a leader holds a fetch with nothing new. */
+export const REPLICA_FETCH_MAX_WAIT_MS = 5_000;
 
 const EPOCH_PATTERN = /^[0-9]{1,19}$/;
+
+// Fast validators of the batched messages (same rules as the classes below).
+export * from './replica.parse';
 
 /**
  * `node.<leaderId>.replica.fetch`: a follower pulls the partition's log from its leader
@@ -120,4 +131,126 @@ export class ReplicaFetchReplyV1 {
   @IsOptional()
   @Matches(EPOCH_PATTERN)
   divergingEpoch?: string | null;
+}
+
+/** One partition of a batched fetch: the single-partition request minus what the batch shares. */
+export class ReplicaFetchPartitionV1 {
+  @Matches(TOKEN_PATTERN)
+  resource!: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PARTITIONS - 1)
+  partition!: number;
+
+  @Matches(EPOCH_PATTERN)
+  leaderEpoch!: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  fetchOffset!: number;
+
+  @IsOptional()
+  @Matches(EPOCH_PATTERN)
+  lastFetchedEpoch?: string | null;
+}
+
+/**
+ * Batched form of `node.<leaderId>.replica.fetch` (Kafka's fetch session): one request per
+ * follower and leader carries every partition the follower follows there, so an idle cluster
+ * costs one long-poll per node pair instead of one per partition. The leader answers as soon as
+ * any listed partition has something (records, a divergence, an error), else after `maxWaitMs`.
+ * Each partition is checked exactly as a single-partition fetch would be.
+ */
+export class ReplicaFetchBatchRequestV1 {
+  @Matches(TOKEN_PATTERN)
+  followerId!: string;
+
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(REPLICA_FETCH_MAX_PARTITIONS)
+  @ValidateNested({ each: true })
+  @Type(() => ReplicaFetchPartitionV1)
+  partitions!: ReplicaFetchPartitionV1[];
+
+  /** Per partition. */
+  @IsInt()
+  @Min(1)
+  @Max(REPLICA_FETCH_MAX_RECORDS)
+  maxRecords!: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(REPLICA_FETCH_MAX_WAIT_MS)
+  maxWaitMs?: number;
+}
+
+/**
+ * One partition's answer in a batched fetch: `ok: true` with the single-partition reply's fields,
+ * or `ok: false` with `code` and `message` (the single-partition error codes).
+ */
+export class ReplicaFetchPartitionReplyV1 {
+  @Matches(TOKEN_PATTERN)
+  resource!: string;
+
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PARTITIONS - 1)
+  partition!: number;
+
+  @IsBoolean()
+  ok!: boolean;
+
+  @IsOptional()
+  @IsIn(ERROR_CODES as unknown as string[])
+  code?: ErrorCode;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2_000)
+  message?: string;
+
+  @IsOptional()
+  @Matches(EPOCH_PATTERN)
+  leaderEpoch?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  highWatermark?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  logEndOffset?: number;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(REPLICA_FETCH_MAX_RECORDS)
+  @ValidateNested({ each: true })
+  @Type(() => ReplicaRecordV1)
+  records?: ReplicaRecordV1[];
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  truncateTo?: number;
+
+  @IsOptional()
+  @Matches(EPOCH_PATTERN)
+  divergingEpoch?: string | null;
+}
+
+/** Reply to a batched fetch (wire form `{ ok: true, partitions }`), one entry per request entry, in order. */
+export class ReplicaFetchBatchReplyV1 {
+  @IsArray()
+  @ArrayMaxSize(REPLICA_FETCH_MAX_PARTITIONS)
+  @ValidateNested({ each: true })
+  @Type(() => ReplicaFetchPartitionReplyV1)
+  partitions!: ReplicaFetchPartitionReplyV1[];
 }

@@ -1,0 +1,184 @@
+import 'reflect-metadata';
+import fc from 'fast-check';
+import { validateContract } from '../common/validate';
+import { ReplicaFetchBatchReplyV1, ReplicaFetchBatchRequestV1 } from './replica.messages';
+import { parseFetchBatchReply, parseFetchBatchRequest } from './replica.parse';
+
+/** A value that is right for the field most of the time, and wrong in many ways otherwise. */
+function field<T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> {
+  const bad = fc.oneof(
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.constant(-1),
+    fc.constant(1.5),
+    fc.constant('1'),
+    fc.constant('a.b'),
+    fc.constant(''),
+    fc.constant('01234567890123456789'),
+    fc.constant([]),
+    fc.constant({}),
+    fc.constant(true),
+    fc.constant(Number.MAX_SAFE_INTEGER + 2),
+    fc.constant(100_000),
+  );
+  return fc.oneof({ weight: 20, arbitrary: good }, { weight: 1, arbitrary: bad });
+}
+
+/** Null most of the time. */
+function rarely<T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
+  return fc.oneof({ weight: 10, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: value });
+}
+
+/** An object with the given fields, sometimes missing one, sometimes carrying an extra one. */
+function record(
+  fields: Record<string, fc.Arbitrary<unknown>>,
+): fc.Arbitrary<Record<string, unknown>> {
+  return fc
+    .tuple(
+      fc.record(fields),
+      rarely(fc.constantFrom(...Object.keys(fields))),
+      rarely(fc.constantFrom('extra', 'ok', 'offset', '__x')),
+    )
+    .map(([o, missing, extra]) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== missing) out[k] = v;
+      if (extra !== null) out[extra] = 1;
+      return out;
+    });
+}
+
+const token = fc.constantFrom('orders', 'kv-a', 'a_b', 'X');
+const epoch = fc.constantFrom('0', '1', '42', '9223372036854775807');
+const offset = fc.nat({ max: 1_000_000 });
+
+const partitionRequest = record({
+  resource: field(token),
+  partition: field(fc.nat({ max: 99_999 })),
+  leaderEpoch: field(epoch),
+  fetchOffset: field(offset),
+  lastFetchedEpoch: fc.oneof(field(epoch), fc.constant(null)),
+});
+
+const batchRequest = record({
+  followerId: field(token),
+  partitions: fc.oneof(
+    { weight: 8, arbitrary: fc.array(partitionRequest, { maxLength: 4 }) },
+    { weight: 1, arbitrary: fc.constant('many') },
+  ),
+  maxRecords: field(fc.integer({ min: 1, max: 10_000 })),
+  maxWaitMs: field(fc.integer({ min: 0, max: 5_000 })),
+});
+
+const astral = '\u{1F600}';
+const replicaRecord = record({
+  offset: field(offset),
+  epoch: field(epoch),
+  key: field(
+    fc.oneof(
+      fc.string({ maxLength: 5 }),
+      fc.constant(astral.repeat(1024)),
+      fc.constant('k'.repeat(1025)),
+    ),
+  ),
+  value: field(fc.string({ maxLength: 5 })),
+});
+
+const answer = record({
+  resource: field(token),
+  partition: field(fc.nat({ max: 99_999 })),
+  ok: field(fc.boolean()),
+  code: field(fc.constantFrom('NOT_LEADER', 'FENCED', 'STALE_EPOCH', 'NOPE')),
+  message: field(fc.string({ maxLength: 10 })),
+  leaderEpoch: field(epoch),
+  highWatermark: field(offset),
+  logEndOffset: field(offset),
+  records: fc.oneof(
+    { weight: 6, arbitrary: fc.array(replicaRecord, { maxLength: 3 }) },
+    { weight: 1, arbitrary: fc.constant({}) },
+  ),
+  truncateTo: field(offset),
+  divergingEpoch: fc.oneof(field(epoch), fc.constant(null)),
+});
+
+const batchReply = record({
+  partitions: fc.oneof(
+    { weight: 8, arbitrary: fc.array(answer, { maxLength: 4 }) },
+    { weight: 1, arbitrary: fc.constant(7) },
+  ),
+});
+
+function accepts(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe(parseFetchBatchRequest.name, () => {
+  it('accepts exactly what the ReplicaFetchBatchRequestV1 class accepts', () => {
+    fc.assert(
+      fc.property(batchRequest, (value) => {
+        expect(accepts(() => parseFetchBatchRequest(value))).toBe(
+          accepts(() => validateContract(ReplicaFetchBatchRequestV1, value)),
+        );
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('returns the request without nulls and names the first problem', () => {
+    const request = {
+      followerId: 'kv-b',
+      maxRecords: 10,
+      partitions: [
+        {
+          resource: 'orders',
+          partition: 1,
+          leaderEpoch: '2',
+          fetchOffset: 0,
+          lastFetchedEpoch: null,
+        },
+      ],
+    };
+    expect(parseFetchBatchRequest(request)).toEqual({
+      followerId: 'kv-b',
+      maxRecords: 10,
+      partitions: [{ resource: 'orders', partition: 1, leaderEpoch: '2', fetchOffset: 0 }],
+    });
+    expect(() =>
+      parseFetchBatchRequest({
+        ...request,
+        partitions: [{ ...request.partitions[0], fetchOffset: -1 }],
+      }),
+    ).toThrow(/partitions\.0\.fetchOffset/);
+  });
+});
+
+describe(parseFetchBatchReply.name, () => {
+  it('accepts exactly what the ReplicaFetchBatchReplyV1 class accepts', () => {
+    fc.assert(
+      fc.property(batchReply, (value) => {
+        expect(accepts(() => parseFetchBatchReply(value))).toBe(
+          accepts(() => validateContract(ReplicaFetchBatchReplyV1, value)),
+        );
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('counts a surrogate pair as one character, as @MaxLength does', () => {
+    const reply = {
+      partitions: [
+        {
+          resource: 'orders',
+          partition: 0,
+          ok: true,
+          records: [{ offset: 0, epoch: '1', key: astral.repeat(1024), value: 'v' }],
+        },
+      ],
+    };
+    expect(parseFetchBatchReply(reply).partitions[0].records?.[0].key).toHaveLength(2048);
+  });
+});
