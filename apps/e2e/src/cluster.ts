@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
-import { type AppProcess, createTestEnv, freePort, startApp, stopAll, type TestEnv, waitFor } from '@tessera/testing';
+import {
+  type AppProcess,
+  createTestEnv,
+  freePort,
+  startApp,
+  stopAll,
+  type TestEnv,
+  waitFor,
+} from '@tessera/testing';
 
 export const SERVICES = ['coordinator', 'health', 'consensus', 'replication', 'recovery'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -24,6 +32,11 @@ export interface ClusterOptions {
   instances?: Partial<Record<LeasedService, number>>;
   /** Extra environment for every service and node process (e.g. detector settings). */
   env?: Record<string, string>;
+  /**
+   * Starts a data node in place of `dist/apps/kv-node` (e.g. a lighter participant for a
+   * control-plane benchmark); gets the node's full environment.
+   */
+  nodeLauncher?: (node: KvNodeSpec, env: Record<string, string>) => AppProcess;
 }
 
 /** One process of a service: its own TESSERA_INSTANCE_ID and HTTP port. */
@@ -80,7 +93,12 @@ export class EventLog {
         } catch {
           return;
         }
-        const e: ObservedEvent = { subject: msg.subject, relative: msg.subject.slice(prefix.length), body, at: Date.now() };
+        const e: ObservedEvent = {
+          subject: msg.subject,
+          relative: msg.subject.slice(prefix.length),
+          body,
+          at: Date.now(),
+        };
         if (log) log.push(e);
         else pending.push(e);
       },
@@ -112,7 +130,9 @@ export class EventLog {
   }
 
   leaderEvents(resource?: string, since = 0): ObservedEvent[] {
-    return this.of('events.partition.leader', since).filter((e) => resource === undefined || e.body['resource'] === resource);
+    return this.of('events.partition.leader', since).filter(
+      (e) => resource === undefined || e.body['resource'] === resource,
+    );
   }
 
   async close(): Promise<void> {
@@ -139,16 +159,34 @@ export class TestCluster {
     readonly env: TestEnv,
     readonly adminToken: string,
     private readonly extraEnv: Record<string, string>,
+    private readonly nodeLauncher?: ClusterOptions['nodeLauncher'],
   ) {}
 
-  static async start(prefix: string, nodes: KvNodeSpec[], adminToken?: string): Promise<TestCluster>;
+  static async start(
+    prefix: string,
+    nodes: KvNodeSpec[],
+    adminToken?: string,
+  ): Promise<TestCluster>;
   static async start(prefix: string, options: ClusterOptions): Promise<TestCluster>;
-  static async start(prefix: string, nodesOrOptions: KvNodeSpec[] | ClusterOptions, adminToken?: string): Promise<TestCluster> {
-    const options: ClusterOptions = Array.isArray(nodesOrOptions) ? { nodes: nodesOrOptions, adminToken } : nodesOrOptions;
-    const cluster = new TestCluster(await createTestEnv(prefix), options.adminToken ?? 'e2e-admin-token', options.env ?? {});
+  static async start(
+    prefix: string,
+    nodesOrOptions: KvNodeSpec[] | ClusterOptions,
+    adminToken?: string,
+  ): Promise<TestCluster> {
+    const options: ClusterOptions = Array.isArray(nodesOrOptions)
+      ? { nodes: nodesOrOptions, adminToken }
+      : nodesOrOptions;
+    const cluster = new TestCluster(
+      await createTestEnv(prefix),
+      options.adminToken ?? 'e2e-admin-token',
+      options.env ?? {},
+      options.nodeLauncher,
+    );
     try {
       for (const service of SERVICES) {
-        const count = (LEASED_SERVICES as readonly string[]).includes(service) ? (options.instances?.[service as LeasedService] ?? 1) : 1;
+        const count = (LEASED_SERVICES as readonly string[]).includes(service)
+          ? (options.instances?.[service as LeasedService] ?? 1)
+          : 1;
         for (let i = 0; i < count; i++) {
           const id = `${service}-${String.fromCharCode(97 + i)}`;
           const port = await freePort();
@@ -179,7 +217,11 @@ export class TestCluster {
   }
 
   /** Starts (or restarts) one instance, by id, on its port (the same as before on a restart). */
-  startInstance(service: Service, id: string, port = this.instances.get(id)?.port): ServiceInstance {
+  startInstance(
+    service: Service,
+    id: string,
+    port = this.instances.get(id)?.port,
+  ): ServiceInstance {
     if (port === undefined) throw new Error(`no port for ${id}`);
     const proc = startApp(
       service,
@@ -213,17 +255,16 @@ export class TestCluster {
   startNode(node: KvNodeSpec): AppProcess {
     this.nodeSpecs.set(node.id, node);
     this.pausedNodes.delete(node.id);
-    const proc = startApp(
-      'kv-node',
-      this.env.env({
-        ...this.extraEnv,
-        TESSERA_NODE_ID: node.id,
-        TESSERA_NODE_ZONE: node.zone,
-        TESSERA_NODE_RACK: node.rack,
-        KV_DATA_DIR: join(this.dataDir, node.id),
-      }),
-      node.id,
-    );
+    const env = this.env.env({
+      ...this.extraEnv,
+      TESSERA_NODE_ID: node.id,
+      TESSERA_NODE_ZONE: node.zone,
+      TESSERA_NODE_RACK: node.rack,
+      KV_DATA_DIR: join(this.dataDir, node.id),
+    });
+    const proc = this.nodeLauncher
+      ? this.nodeLauncher(node, env)
+      : startApp('kv-node', env, node.id);
     this.nodes.set(node.id, proc);
     return proc;
   }
@@ -290,22 +331,37 @@ export class TestCluster {
   }
 
   /** The one running, unpaused instance of a leased service that says it is active (else undefined). */
-  async activeInstance(service: LeasedService): Promise<{ instance: ServiceInstance; status: LeaseStatus } | undefined> {
+  async activeInstance(
+    service: LeasedService,
+  ): Promise<{ instance: ServiceInstance; status: LeaseStatus } | undefined> {
     const candidates = this.instancesOf(service).filter((i) => !i.paused && this.isRunning(i.id));
     const answers = await Promise.all(
-      candidates.map(async (instance) => ({ instance, status: await this.leaseStatus(instance.id).catch(() => null) })),
+      candidates.map(async (instance) => ({
+        instance,
+        status: await this.leaseStatus(instance.id).catch(() => null),
+      })),
     );
-    const active = answers.filter((a): a is { instance: ServiceInstance; status: LeaseStatus } => a.status?.active === true);
+    const active = answers.filter(
+      (a): a is { instance: ServiceInstance; status: LeaseStatus } => a.status?.active === true,
+    );
     return active.length === 1 ? active[0] : undefined;
   }
 
   /** Waits for exactly one active instance of a leased service. */
-  waitForActive(service: LeasedService, timeoutMs = 15_000): Promise<{ instance: ServiceInstance; status: LeaseStatus }> {
-    return waitFor(`an active ${service}`, () => this.activeInstance(service), { timeoutMs, intervalMs: 50 });
+  waitForActive(
+    service: LeasedService,
+    timeoutMs = 15_000,
+  ): Promise<{ instance: ServiceInstance; status: LeaseStatus }> {
+    return waitFor(`an active ${service}`, () => this.activeInstance(service), {
+      timeoutMs,
+      intervalMs: 50,
+    });
   }
 
   /** The active coordinator (the controller-lease holder). */
-  activeCoordinator(timeoutMs?: number): Promise<{ instance: ServiceInstance; status: LeaseStatus }> {
+  activeCoordinator(
+    timeoutMs?: number,
+  ): Promise<{ instance: ServiceInstance; status: LeaseStatus }> {
     return this.waitForActive('coordinator', timeoutMs);
   }
 
@@ -338,7 +394,12 @@ export class TestCluster {
     return port;
   }
 
-  async api<T>(method: string, path: string, body?: unknown, token: string | null = this.adminToken): Promise<{ status: number; body: T }> {
+  async api<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token: string | null = this.adminToken,
+  ): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.apiUrl}${path}`, {
       method,
       headers: {
