@@ -1,0 +1,320 @@
+/**
+ * Hosts a share of the benchmark's PartitionMapClients, each with its own NATS connection, and
+ * records when each one routes to each new leader. Started by client.bench.ts (Node IPC).
+ *
+ * A leader change is known by its `events.partition.leader` event (partition, new epoch, `at` =
+ * the map change's transaction time). A client has applied it once `route(resource, key)` for a
+ * key of that partition returns that epoch or a later one. Route is checked at every moment it can
+ * change: right after the client's own event is delivered (the leader hint) and right after each
+ * map fetch it makes is installed. A change is registered by whichever sees it first: a client's
+ * event or this worker's own observer connection (so a client that misses the event is still
+ * tracked), and every client is checked once when it is registered.
+ */
+import { connect, type NatsConnection } from 'nats';
+import {
+  HttpMapSource,
+  type MapEventSource,
+  type MapSource,
+  natsMapEvents,
+  PartitionMapClient,
+} from '@tessera/client';
+import { type MapViewV1, Subjects, fullSubject, partitionForKey } from '@tessera/contracts';
+import {
+  type AppliedVia,
+  type FromWorker,
+  type Sample,
+  type WorkerConfig,
+  isToWorker,
+} from './protocol';
+
+interface Change {
+  partition: number;
+  epoch: number;
+  atMs: number;
+  /** Local client indexes that do not route to this epoch yet. */
+  remaining: Set<number>;
+}
+
+function readConfig(): WorkerConfig {
+  const raw = process.env['BENCH_WORKER'];
+  if (!raw) throw new Error('BENCH_WORKER is not set: this worker is started by client.bench.ts');
+  return JSON.parse(raw) as WorkerConfig;
+}
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+const config = readConfig();
+const clients: PartitionMapClient[] = [];
+const connections: NatsConnection[] = [];
+const changes = new Map<string, Change>();
+/** Highest epoch registered per partition (seeded from the map at start). */
+const highest = new Map<number, number>();
+let samples: Sample[] = [];
+let deliveries: { partition: number; epoch: number; latencyMs: number }[] = [];
+/** Per local client: the highest epoch it was seen to route to, by partition. */
+const applied: Map<number, number>[] = [];
+const wentBack = new Set<string>();
+let regressions = 0;
+let mapFetches = 0;
+let fetchFailures = 0;
+/** For each partition, a key that routes to it: checks go through route(resource, key). */
+let keyFor: string[] = [];
+
+/** Registers the change an event announces; true when it is new to this worker. */
+function register(payload: unknown): boolean {
+  const e = payload as {
+    resource?: unknown;
+    partition?: unknown;
+    epoch?: unknown;
+    at?: unknown;
+  } | null;
+  if (typeof e !== 'object' || e === null || e.resource !== config.resource) return false;
+  if (typeof e.partition !== 'number' || typeof e.epoch !== 'number') return false;
+  if (typeof e.at !== 'string') return false;
+  const atMs = Date.parse(e.at);
+  if (Number.isNaN(atMs) || e.epoch <= (highest.get(e.partition) ?? 0)) return false;
+  highest.set(e.partition, e.epoch);
+  changes.set(`${e.partition}@${e.epoch}`, {
+    partition: e.partition,
+    epoch: e.epoch,
+    atMs,
+    remaining: new Set(clients.map((_, i) => i)),
+  });
+  return true;
+}
+
+/** The epoch `route()` answers for a key of `partition`; -1 while the client has no map yet. */
+function epochOf(client: PartitionMapClient, partition: number): number {
+  try {
+    return client.route(config.resource, keyFor[partition]).epoch;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Records every pending change client `i` now routes to. At the client's own moments (an event,
+ * an installed fetch) also checks that it still routes to every epoch it was seen to apply: a
+ * route that goes back to an older leader is counted once per client, partition and epoch.
+ */
+function check(i: number, via: AppliedVia): void {
+  const client = clients[i];
+  if (!client) return;
+  const seen = (applied[i] ??= new Map());
+  if (via !== 'check') {
+    for (const [partition, epoch] of seen) {
+      const key = `${i}/${partition}@${epoch}`;
+      if (epochOf(client, partition) < epoch && !wentBack.has(key)) {
+        wentBack.add(key);
+        regressions++;
+      }
+    }
+  }
+  if (changes.size === 0) return;
+  const now = Date.now();
+  for (const [id, c] of changes) {
+    if (!c.remaining.has(i) || epochOf(client, c.partition) < c.epoch) continue;
+    samples.push({
+      partition: c.partition,
+      epoch: c.epoch,
+      client: config.firstClient + i,
+      latencyMs: now - c.atMs,
+      via,
+    });
+    seen.set(c.partition, Math.max(seen.get(c.partition) ?? 0, c.epoch));
+    c.remaining.delete(i);
+    if (c.remaining.size === 0) changes.delete(id);
+  }
+}
+
+function sweep(): void {
+  for (let i = 0; i < clients.length; i++) check(i, 'check');
+}
+
+/** The client's own map source, counted, with a check once each fetched map is installed. */
+function countedSource(inner: MapSource, index: () => number): MapSource {
+  return {
+    async fetchMap(): Promise<MapViewV1> {
+      mapFetches++;
+      try {
+        const map = await inner.fetchMap();
+        // The client installs the map in the continuation of this promise; check right after.
+        setImmediate(() => check(index(), 'fetch'));
+        return map;
+      } catch (error) {
+        fetchFailures++;
+        throw error;
+      }
+    },
+  };
+}
+
+/** Fetches once, then answers every later fetch with that first map (no request). */
+function onlyFirstFetch(inner: MapSource): MapSource {
+  let first: Promise<MapViewV1> | null = null;
+  return {
+    fetchMap: async () => {
+      if (!first) return (first = inner.fetchMap());
+      // Older than anything installed, so the client ignores it (and keeps its hints).
+      return { ...(await first), version: -1 };
+    },
+  };
+}
+
+/** The client's own event stream, with a check right after the client has handled each event. */
+function probedEvents(inner: MapEventSource, index: number): MapEventSource {
+  return {
+    subscribe(onEvent) {
+      return inner.subscribe((kind, payload) => {
+        onEvent(kind, payload);
+        const fresh = kind === 'partitionLeader' && register(payload);
+        check(index, 'event');
+        if (fresh) sweep();
+      });
+    },
+  };
+}
+
+function keysByPartition(partitions: number): string[] {
+  const keys = new Array<string>(partitions);
+  let found = 0;
+  for (let i = 0; found < partitions; i++) {
+    const key = `user-${i}`;
+    const p = partitionForKey(key, partitions);
+    if (keys[p] === undefined) {
+      keys[p] = key;
+      found++;
+    }
+  }
+  return keys;
+}
+
+async function startClient(i: number): Promise<void> {
+  const connection = await connect({ servers: config.natsUrl, name: `bench-client-${i}` });
+  connections.push(connection);
+  const local = clients.length;
+  const http = countedSource(
+    new HttpMapSource(config.apiUrl, { token: config.token }),
+    () => local,
+  );
+  const events = () => probedEvents(natsMapEvents({ connection, cluster: config.cluster }), local);
+  let client: PartitionMapClient;
+  switch (config.mode) {
+    case 'events':
+      client = new PartitionMapClient({ source: http, events: events() });
+      break;
+    case 'hints':
+      // Diagnostic: the first map comes over HTTP, every later fetch gets that same map back, so
+      // the client routes by leader events alone and never loads the coordinator.
+      client = new PartitionMapClient({
+        source: onlyFirstFetch(http),
+        events: events(),
+        refreshIntervalMs: 0,
+      });
+      break;
+    case 'poll':
+      client = new PartitionMapClient({ source: http, refreshIntervalMs: config.pollMs });
+      break;
+  }
+  clients.push(client);
+  if (config.mode === 'poll') {
+    // Independent applications poll out of phase: start each at a random point of the period.
+    await new Promise((r) => setTimeout(r, Math.random() * config.pollMs));
+  }
+  await client.start();
+}
+
+async function main(): Promise<void> {
+  const initial = await new HttpMapSource(config.apiUrl, { token: config.token }).fetchMap();
+  const view = initial.resources.find((r) => r.name === config.resource);
+  if (!view) throw new Error(`resource ${config.resource} is not in the map`);
+  keyFor = keysByPartition(view.partitionCount);
+  for (const p of view.partitions) highest.set(p.partition, p.epoch);
+  const observed = new Map(highest);
+
+  // The observer: registers every change even if no client of this worker hears of it.
+  const observer = await connect({ servers: config.natsUrl, name: 'bench-observer' });
+  connections.push(observer);
+  const decoder = new TextDecoder();
+  observer.subscribe(fullSubject(config.cluster, Subjects.events.partitionLeader), {
+    callback: (err, msg) => {
+      if (err) return;
+      const received = Date.now();
+      let event: unknown;
+      try {
+        event = JSON.parse(decoder.decode(msg.data));
+      } catch {
+        return; // not JSON: nothing to track
+      }
+      const e = event as { resource?: unknown; partition?: unknown; epoch?: unknown; at?: unknown };
+      if (
+        e.resource === config.resource &&
+        typeof e.partition === 'number' &&
+        typeof e.epoch === 'number' &&
+        e.epoch > (observed.get(e.partition) ?? 0)
+      ) {
+        // How long the event itself took to reach a bare subscriber (commit, relay, NATS).
+        observed.set(e.partition, e.epoch);
+        deliveries.push({
+          partition: e.partition,
+          epoch: e.epoch,
+          latencyMs: received - Date.parse(String(e.at)),
+        });
+      }
+      if (register(event)) sweep();
+    },
+  });
+  await observer.flush();
+
+  const starts: Promise<void>[] = [];
+  for (let i = 0; i < config.clients; i++) starts.push(startClient(config.firstClient + i));
+  await Promise.all(starts);
+  send({ type: 'ready', clients: clients.length });
+}
+
+async function stop(): Promise<void> {
+  for (const c of clients) c.close();
+  await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
+  process.exit(0);
+}
+
+process.on('message', (message: unknown) => {
+  if (!isToWorker(message)) return;
+  switch (message.type) {
+    case 'report': {
+      sweep();
+      const pending = [...changes.values()].map((c) => ({
+        partition: c.partition,
+        epoch: c.epoch,
+        clients: c.remaining.size,
+      }));
+      send({
+        type: 'report',
+        samples,
+        deliveries,
+        pending,
+        mapFetches,
+        fetchFailures,
+        regressions,
+      });
+      regressions = 0;
+      samples = [];
+      deliveries = [];
+      mapFetches = 0;
+      fetchFailures = 0;
+      break;
+    }
+    case 'stop':
+      void stop();
+      break;
+  }
+});
+// The benchmark went away: do not linger.
+process.on('disconnect', () => void stop());
+
+main().catch((error: unknown) => {
+  send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});

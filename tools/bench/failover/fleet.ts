@@ -1,0 +1,172 @@
+import { type MapResourceV1, type MapViewV1, type NodeViewV1 } from '@tessera/contracts';
+import { waitFor } from '@tessera/testing';
+import {
+  type EventLog,
+  type KvNodeSpec,
+  type ObservedEvent,
+  TestCluster,
+} from '../../../apps/e2e/src/cluster';
+import { startLightNode } from './light-node';
+
+/** `kv`: the real kv-nodes (dist/apps/kv-node). `light`: node agents without data (control plane alone). */
+export type NodeKind = 'kv' | 'light';
+
+export const RESOURCE = 'bench';
+export const NODE_COUNT = 5;
+export const RF = 3;
+
+export interface Fleet {
+  cluster: TestCluster;
+  events: EventLog;
+  partitions: number;
+  nodes: NodeKind;
+}
+
+const log = (message: string) => process.stderr.write(`[bench:failover] ${message}\n`);
+export { log };
+
+/**
+ * The real fleet from the built apps (`dist/apps/*`), in its own database and cluster: two
+ * coordinators and two recovery instances (active + standby), one of each other service, five
+ * data nodes in five zones, and one resource of `partitions` × RF 3, every partition led and in
+ * sync. The data nodes are the real kv-nodes, or (`light`) bare node agents.
+ */
+export async function startFleet(partitions: number, kind: NodeKind = 'kv'): Promise<Fleet> {
+  const nodes = Array.from({ length: NODE_COUNT }, (_, i) => ({
+    id: `kv-${i + 1}`,
+    zone: `z${i + 1}`,
+    rack: `r${i + 1}`,
+  }));
+  const cluster = await TestCluster.start(`bench${kind}${partitions}`, {
+    nodes,
+    instances: { coordinator: 2, recovery: 2 },
+    ...(kind === 'light'
+      ? {
+          nodeLauncher: (node: KvNodeSpec, env: Record<string, string>) =>
+            startLightNode(node.id, env),
+        }
+      : {}),
+  });
+  try {
+    const events = await cluster.collectEvents();
+    await waitFor(
+      'five ALIVE nodes',
+      async () => {
+        const list = (await cluster.api<NodeViewV1[]>('GET', '/nodes')).body;
+        return list.length === NODE_COUNT && list.every((n) => n.state === 'ALIVE');
+      },
+      { timeoutMs: 60_000 },
+    );
+    const created = await cluster.api('POST', '/resources', {
+      name: RESOURCE,
+      partitions,
+      replicationFactor: RF,
+    });
+    if (created.status !== 201)
+      throw new Error(
+        `creating ${RESOURCE} answered ${created.status}: ${JSON.stringify(created.body)}`,
+      );
+    const started = Date.now();
+    await waitFor(
+      'every partition led',
+      async () =>
+        (await resourceMap(cluster).catch(() => undefined))?.partitions.every(
+          (p) => p.leader !== null,
+        ),
+      {
+        timeoutMs: 300_000,
+        intervalMs: 500,
+      },
+    );
+    log(`${partitions} partitions led in ${Date.now() - started} ms`);
+    const inSync = await waitForStable({ cluster, events, partitions, nodes: kind }, 300_000);
+    log(
+      `every node steadily ALIVE, ${inSync} of ${partitions} partitions fully in sync, after ${Date.now() - started} ms`,
+    );
+    return { cluster, events, partitions, nodes: kind };
+  } catch (error) {
+    process.stderr.write(cluster.logs().slice(-20_000));
+    await cluster.stop();
+    throw error;
+  }
+}
+
+export async function resourceMap(cluster: TestCluster): Promise<MapResourceV1> {
+  const found = (await cluster.api<MapViewV1>('GET', `/map`)).body.resources.find(
+    (r) => r.name === RESOURCE,
+  );
+  if (!found) throw new Error(`${RESOURCE} is not in the map`);
+  return found;
+}
+
+/** Every partition led and its ISR at the full replication factor. */
+export function waitForFullReplication(
+  cluster: TestCluster,
+  partitions: number,
+  timeoutMs: number,
+): Promise<MapResourceV1> {
+  return waitFor(
+    'every partition led with its full ISR',
+    async () => {
+      const r = await resourceMap(cluster).catch(() => undefined);
+      return r &&
+        r.partitions.length === partitions &&
+        r.partitions.every((p) => p.leader !== null && p.isr.length === RF)
+        ? r
+        : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
+/**
+ * Before a round: every node ALIVE with no liveness change for 3 s (a machine this busy can make
+ * health suspect a node that only stalled) and every partition led; then, for up to
+ * `fullIsrWithinMs`, every ISR at the full replication factor. Returns how many partitions had
+ * their full ISR when it stopped waiting (a partition whose ISR is only the victim goes offline).
+ */
+export async function waitForStable(
+  fleet: Fleet,
+  timeoutMs: number,
+  fullIsrWithinMs = 120_000,
+): Promise<number> {
+  const { cluster, events, partitions } = fleet;
+  await waitFor(
+    'a steady cluster',
+    async () => {
+      const recent = events.of('events.internal.node.liveness', Date.now() - 3_000);
+      if (recent.length > 0) return false;
+      const nodes = (await cluster.api<NodeViewV1[]>('GET', '/nodes')).body;
+      if (nodes.length !== NODE_COUNT || nodes.some((n) => n.state !== 'ALIVE')) return false;
+      const r = await resourceMap(cluster);
+      return r.partitions.length === partitions && r.partitions.every((p) => p.leader !== null);
+    },
+    { timeoutMs, intervalMs: 1_000 },
+  );
+  const full = async () =>
+    (await resourceMap(cluster)).partitions.filter((p) => p.leader !== null && p.isr.length === RF)
+      .length;
+  await waitFor('every ISR full', async () => (await full()) === partitions, {
+    timeoutMs: fullIsrWithinMs,
+    intervalMs: 1_000,
+  }).catch(() => undefined);
+  return full();
+}
+
+/** Sum and count of a Prometheus histogram on one service's /metrics. */
+export async function histogram(
+  port: number,
+  name: string,
+): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (suffix: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}_${suffix}`));
+    return line ? Number(line.trim().split(/\s+/).pop()) : 0;
+  };
+  return { sum: read('sum'), count: read('count') };
+}
+
+/** ISO time of an event body's `at`, as epoch ms. */
+export function atOf(e: ObservedEvent): number {
+  return Date.parse(String(e.body['at']));
+}
