@@ -1,10 +1,9 @@
-import { connect, type NatsConnection } from 'nats';
-import { type MapResourceV1, type MapViewV1, type NodeViewV1 } from '@tessera/contracts';
 import { waitFor } from '@tessera/testing';
-import { type EventLog, TestCluster } from '../cluster';
+import { type TestCluster } from '../cluster';
 import { checkAll } from './checkers';
 import { History } from './history';
-import { KvWriter } from './kv-writer';
+import { type KvWriter } from './kv-writer';
+import { WrittenFleet } from './written-fleet';
 import { ControlPlaneRecorder } from './recorder';
 
 const NODES = [1, 2, 3, 4].map((i) => ({ id: `kv-${i}`, zone: `z${i}`, rack: `r${i}` }));
@@ -19,81 +18,20 @@ const PAUSE_MS = 10_000;
  */
 describe('faults: a leader node frozen for 10 s and resumed (S3)', () => {
   let cluster: TestCluster;
-  let events: EventLog;
   let recorder: ControlPlaneRecorder;
   let writer: KvWriter;
-  let nc: NatsConnection;
   const history = new History('s3-leader-node-pause');
 
-  const orders = async (): Promise<MapResourceV1> => {
-    const found = (await cluster.api<MapViewV1>('GET', '/map')).body.resources.find(
-      (r) => r.name === RESOURCE,
-    );
-    if (!found) throw new Error(`no ${RESOURCE} in the map`);
-    return found;
-  };
-  const withLogs = (error: unknown): never => {
-    throw new Error(`${String(error)}\n${cluster.logs()}`);
-  };
+  let fleet: WrittenFleet;
+  const orders = () => fleet.resource();
+  const withLogs = (error: unknown): never => fleet.withLogs(error);
 
   beforeAll(async () => {
-    cluster = await TestCluster.start('s3', { nodes: NODES });
-    events = await cluster.collectEvents();
-    recorder = await ControlPlaneRecorder.start(
-      cluster.env.natsUrl,
-      cluster.env.cluster,
-      history,
-      events,
-    );
-    nc = await connect({ servers: cluster.env.natsUrl });
-    await waitFor(
-      'four ALIVE nodes',
-      async () => {
-        const nodes = (await cluster.api<NodeViewV1[]>('GET', '/nodes')).body;
-        return nodes.length === NODES.length && nodes.every((n) => n.state === 'ALIVE');
-      },
-      { timeoutMs: 30_000 },
-    ).catch(withLogs);
-    expect(
-      (
-        await cluster.api('POST', '/resources', {
-          name: RESOURCE,
-          partitions: PARTITIONS,
-          replicationFactor: 3,
-        })
-      ).status,
-    ).toBe(201);
-    await waitFor(
-      'every partition led, fully in sync',
-      async () => {
-        const r = await orders().catch(() => undefined);
-        return (
-          r &&
-          r.partitions.length === PARTITIONS &&
-          r.partitions.every((p) => p.leader !== null && p.isr.length === 3)
-        );
-      },
-      { timeoutMs: 30_000 },
-    ).catch(withLogs);
-    writer = new KvWriter(nc, cluster.env.cluster, history, {
-      resource: RESOURCE,
-      partitionCount: PARTITIONS,
-      partitions: Array.from({ length: PARTITIONS }, (_, p) => p),
-      prefix: 's3',
-    });
-    writer.start();
-    await waitFor('a write acknowledged on every partition', () =>
-      Array.from({ length: PARTITIONS }, (_, p) => p).every((p) => writer.acked(p) > 0),
-    ).catch(withLogs);
+    fleet = await WrittenFleet.start('s3', history, { nodes: NODES, resource: RESOURCE, partitions: PARTITIONS });
+    ({ cluster, recorder, writer } = fleet);
   }, 120_000);
 
-  afterAll(async () => {
-    writer?.close();
-    await recorder?.close();
-    await nc?.close();
-    if (history.entries.length > 0) history.save();
-    await cluster?.stop();
-  }, 60_000);
+  afterAll(() => fleet?.close(), 60_000);
 
   it('S3: no write is acknowledged with a stale epoch; on resume the zombie steps down and answers NOT_LEADER or nothing', async () => {
     const before = await orders();
