@@ -94,16 +94,28 @@ async function main(): Promise<void> {
   );
   const failovers = new Map<Config, NodeFailoverRound[]>();
   const takeovers: TakeoverRound[] = [];
+  const notes: string[] = [];
   for (const config of configs) {
     log(
       `starting the fleet: ${NODE_COUNT} ${config.nodes === 'kv' ? 'kv-nodes' : 'light nodes'}, ${config.partitions} partitions × RF ${RF}`,
     );
-    const fleet = await startFleet(config.partitions, config.nodes);
     const rounds: NodeFailoverRound[] = [];
     failovers.set(config, rounds);
+    const fleet = await startFleet(config.partitions, config.nodes).catch((error: unknown) => {
+      log(`${label(config)}: the fleet did not come up: ${String(error)}`);
+      notes.push(`${label(config)}: the fleet did not come up: ${String(error)}`);
+      return null;
+    });
+    if (fleet === null) continue;
     try {
       for (let round = 1; round <= ROUNDS; round++) {
-        const r = await nodeFailoverRound(fleet, round);
+        const r = await nodeFailoverRound(fleet, round).catch((error: unknown) => {
+          // A cluster that cannot settle is a result too: keep the rounds measured so far.
+          log(`${label(config)}, round ${round} abandoned: ${String(error)}`);
+          notes.push(`${label(config)}: round ${round} abandoned: ${String(error)}`);
+          return null;
+        });
+        if (r === null) break;
         rounds.push(r);
         log(
           `${label(config)}, round ${round}: killed ${r.victim} (led ${r.moved}): detection ${ms(r.detectionMs)}, ` +
@@ -111,7 +123,15 @@ async function main(): Promise<void> {
         );
       }
       for (let round = 1; round <= TAKEOVER_ROUNDS; round++) {
-        const t = await controllerTakeoverRound(fleet, takeovers.length + 1);
+        const t = await controllerTakeoverRound(fleet, takeovers.length + 1).catch(
+          (error: unknown) => {
+            notes.push(
+              `${label(config)}: controller takeover ${round} abandoned: ${String(error)}`,
+            );
+            return null;
+          },
+        );
+        if (t === null) break;
         takeovers.push(t);
         log(
           `controller takeover ${t.round}: ${t.killed} → ${t.successor} in ${ms(t.takeoverMs)} (term ${t.termBefore} → ${t.termAfter})`,
@@ -226,6 +246,7 @@ async function main(): Promise<void> {
           },
         },
         percentiles: 'nearest rank over the rounds',
+        notes,
         nodeFailover: configs.map((c) => ({
           ...c,
           summary: summaries.get(c),

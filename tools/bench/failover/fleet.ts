@@ -131,18 +131,26 @@ export async function waitForStable(
   fullIsrWithinMs = 120_000,
 ): Promise<number> {
   const { cluster, events, partitions } = fleet;
+  let why = '';
   await waitFor(
     'a steady cluster',
     async () => {
       const recent = events.of('events.internal.node.liveness', Date.now() - 3_000);
-      if (recent.length > 0) return false;
       const nodes = (await cluster.api<NodeViewV1[]>('GET', '/nodes')).body;
-      if (nodes.length !== NODE_COUNT || nodes.some((n) => n.state !== 'ALIVE')) return false;
       const r = await resourceMap(cluster);
-      return r.partitions.length === partitions && r.partitions.every((p) => p.leader !== null);
+      const led = r.partitions.filter((p) => p.leader !== null).length;
+      why = `${recent.length} liveness changes in 3 s; ${nodes.map((n) => `${n.id} ${n.state}`).join(', ')}; ${led}/${partitions} led`;
+      return (
+        recent.length === 0 &&
+        nodes.length === NODE_COUNT &&
+        nodes.every((n) => n.state === 'ALIVE') &&
+        led === partitions
+      );
     },
     { timeoutMs, intervalMs: 1_000 },
-  );
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)} (last seen: ${why})`);
+  });
   const full = async () =>
     (await resourceMap(cluster)).partitions.filter((p) => p.leader !== null && p.isr.length === RF)
       .length;

@@ -12,13 +12,9 @@ import {
   type SpreadBy,
   Subjects,
   TesseraError,
-  nodeStateOf,
-  type AdminState,
-  type LivenessState,
 } from '@tessera/contracts';
 import { NetworkManager, OutboxRelay } from '@tessera/messaging';
 import { appendToOutbox } from '@tessera/persistence';
-import { type PlacementNode } from '@tessera/placement';
 import { OUTBOX_RELAY } from '@tessera/service-kit';
 import { MapService } from '../map/map.service';
 import { nextMapVersion } from '../map/map-version';
@@ -38,15 +34,6 @@ interface ResourceRow {
   created_at: Date;
 }
 
-interface NodeRow {
-  id: string;
-  zone: string;
-  rack: string;
-  capacity: number;
-  tags: string[];
-  admin_state: AdminState;
-  liveness: LivenessState | null;
-}
 
 const RECONCILE_MS = 2_000;
 
@@ -61,9 +48,6 @@ function toView(row: ResourceRow): ResourceViewV1 {
   };
 }
 
-function toPlacementNode(n: NodeRow): PlacementNode {
-  return { id: n.id, zone: n.zone, rack: n.rack, capacity: n.capacity, tags: n.tags, state: nodeStateOf(n.admin_state, n.liveness) };
-}
 
 /**
  * PartitionCoordinator: resources and their target assignments. Places replicas with the
@@ -121,9 +105,8 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
   async create(body: CreateResourceBodyV1): Promise<ResourceViewV1> {
     const spreadBy = body.placement?.spreadBy ?? 'zone';
     const requireTags = body.placement?.requireTags ?? [];
-    const nodes: NodeRow[] = await this.db.query(`SELECT * FROM coordinator.node ORDER BY id`);
     const plan = planOrThrow({
-      nodes: nodes.map(toPlacementNode),
+      nodes: await this.planner.nodes(),
       resources: [{ name: body.name, partitions: body.partitions, replicationFactor: body.replicationFactor, placement: { spreadBy, requireTags } }],
     });
     const replicas = plan.assignment[body.name];
