@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { WORKSPACE_ROOT } from '@tessera/testing';
 import { controllerTakeoverRound, type TakeoverRound } from './failover/controller-takeover';
-import { log, NODE_COUNT, type NodeKind, RF, startFleet } from './failover/fleet';
+import { log, NODE_COUNT, type NodeKind, RF, startFleet, stopFleet } from './failover/fleet';
 import { nodeFailoverRound, type NodeFailoverRound } from './failover/node-failover';
 import { ms, summarize, type Summary } from './failover/stats';
 
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
       process.stderr.write(fleet.cluster.logs().slice(-30_000));
       throw error;
     } finally {
-      await fleet.cluster.stop();
+      await stopFleet(fleet);
     }
   }
 

@@ -143,7 +143,11 @@ export async function nodeFailoverRound(fleet: Fleet, round: number): Promise<No
   cluster.restartNode(victim);
   await waitFor(
     `${victim} ALIVE again`,
-    () => events.nodeStates(victim, restartedAt).some((e) => e.body['state'] === 'ALIVE'),
+    // Health's own announcement (the coordinator's republication can lag behind, see the notes).
+    () =>
+      events
+        .of('events.internal.node.liveness', restartedAt)
+        .some((e) => e.body['nodeId'] === victim && e.body['state'] === 'ALIVE'),
     {
       timeoutMs: 60_000,
       intervalMs: 50,
