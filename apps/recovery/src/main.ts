@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { RECOVERY_ENTITIES } from '@tessera/persistence';
-import { loadBaseConfig, main, runService } from '@tessera/service-kit';
+import { main, runService } from '@tessera/service-kit';
+import { loadRecoveryConfig } from './config/recovery.config';
 import { RecoveryModule } from './recovery.module';
 
 main('recovery', async () =>
   runService({
-    config: loadBaseConfig('recovery'),
+    config: loadRecoveryConfig(),
     module: RecoveryModule,
     schema: 'recovery',
     entities: RECOVERY_ENTITIES,

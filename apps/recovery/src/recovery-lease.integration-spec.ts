@@ -34,7 +34,7 @@ interface OperationRow {
   state: string;
   node_id: string;
   done: number;
-  steps: { elected?: number }[];
+  steps: { elected?: number; coordinatorOperationId?: string }[];
 }
 
 /** An election request as the fake consensus saw it, with who asked (the reply inbox prefix). */
@@ -56,6 +56,10 @@ describe(`${RecoveryLease.name} (two recovery instances)`, () => {
   /** Requesters (reply prefixes) answered at once, with the `elected` count to report. */
   const answer = new Map<string, number>();
   let answerEveryone: number | null = 9;
+  /** The coordinator as the test plays it: re-placements asked for, and the migration's state. */
+  const replaceRequests: { nodeId: string; from: string }[] = [];
+  const migrationId = randomUUID();
+  let migration = { state: 'RUNNING', done: 1, total: 4 };
   const subject = (relative: string) => fullSubject(t.cluster, relative);
 
   const start = async (name: string): Promise<Instance> => {
@@ -67,6 +71,8 @@ describe(`${RecoveryLease.name} (two recovery instances)`, () => {
         TESSERA_HTTP_HOST: '127.0.0.1',
         TESSERA_ADMIN_TOKEN: ADMIN_TOKEN,
         TESSERA_INSTANCE_ID: name,
+        // Re-replications wait an hour unless a test cuts it short.
+        TESSERA_RECOVERY_GRACE_MS: '3600000',
       }),
       name,
     );
@@ -104,11 +110,15 @@ describe(`${RecoveryLease.name} (two recovery instances)`, () => {
       await db.end();
     }
   }
-  const operation = async (nodeId: string): Promise<OperationRow | undefined> =>
+  const operation = async (
+    nodeId: string,
+    kind: 'FAILOVER' | 'REREPLICATE' = 'FAILOVER',
+  ): Promise<OperationRow | undefined> =>
     (
       await sql<OperationRow>(
-        'SELECT id, state, node_id, done, steps FROM recovery.operation WHERE node_id = $1',
-        [nodeId],
+        `SELECT id, state, node_id, done, steps FROM recovery.operation
+          WHERE node_id = $1 AND kind = $2`,
+        [nodeId, kind],
       )
     )[0];
 
@@ -144,6 +154,33 @@ describe(`${RecoveryLease.name} (two recovery instances)`, () => {
     });
     nc.subscribe(subject(Subjects.health.listNodes), {
       callback: (_err, msg) => msg.respond(JSON.stringify({ ok: true, nodes: [] })),
+    });
+    nc.subscribe(subject(Subjects.coordinator.replaceNode), {
+      callback: (_err, msg) => {
+        const { nodeId } = msg.json<{ nodeId: string }>();
+        replaceRequests.push({ nodeId, from: (msg.reply ?? '').split('.').slice(0, -1).join('.') });
+        msg.respond(JSON.stringify({ ok: true, nodeId, operationId: migrationId }));
+      },
+    });
+    nc.subscribe(subject(Subjects.coordinator.getOperation), {
+      callback: (_err, msg) => {
+        const { id } = msg.json<{ id: string }>();
+        if (id !== migrationId) {
+          msg.respond(JSON.stringify({ ok: false, code: 'NOT_FOUND', message: `no operation ${id}` }));
+          return;
+        }
+        const operation = {
+          id,
+          kind: 'REPLACE',
+          state: migration.state,
+          subject: 'n-rr',
+          progress: { done: migration.done, total: migration.total },
+          startedAt: new Date().toISOString(),
+          finishedAt: null,
+          error: null,
+        };
+        msg.respond(JSON.stringify({ ok: true, operation }));
+      },
     });
   }, 30_000);
 
@@ -266,5 +303,43 @@ describe(`${RecoveryLease.name} (two recovery instances)`, () => {
       old.proc.signal('SIGCONT');
       answerEveryone = 9;
     }
+  });
+
+  it('a re-replication killed mid-way with its holder is finished by the standby, without asking twice', async () => {
+    const live = instances.filter((i) => i.proc.child.exitCode === null && i.proc.child.signalCode === null);
+    const { i: old } = await activeOf(live);
+    const standby = live.find((i) => i !== old)!;
+    await dead('n-rr');
+    const pending = await waitFor('the re-replication waiting out its grace delay', async () => {
+      const row = await operation('n-rr', 'REREPLICATE');
+      return row?.state === 'PENDING' ? row : undefined;
+    });
+    // The operator cuts the 30 s default short (as `PATCH /api/v1/operations/:id` does).
+    const update = await nc.request(
+      subject(Subjects.recovery.updateOperation),
+      JSON.stringify({ id: pending.id, graceMs: 0 }),
+      { timeout: 5_000 },
+    );
+    expect(update.json()).toMatchObject({ ok: true, operation: { id: pending.id, kind: 'REREPLICATE' } });
+    await waitFor('the migration followed at 1/4', async () => {
+      const row = await operation('n-rr', 'REREPLICATE');
+      return row?.state === 'RUNNING' && row.done === 1 ? row : undefined;
+    });
+    expect(replaceRequests).toHaveLength(1);
+    old.proc.signal('SIGKILL');
+    await old.proc.exited;
+
+    await activeOf([standby]);
+    migration = { state: 'RUNNING', done: 3, total: 4 };
+    await waitFor('the standby following the same migration', async () => (await operation('n-rr', 'REREPLICATE'))?.done === 3);
+    migration = { state: 'SUCCEEDED', done: 4, total: 4 };
+    const done = await waitFor('the re-replication finished by the standby', async () => {
+      const row = await operation('n-rr', 'REREPLICATE');
+      return row?.state === 'SUCCEEDED' ? row : undefined;
+    });
+    expect(done.done).toBe(4);
+    expect(done.steps[1]?.coordinatorOperationId).toBe(migrationId);
+    // The standby read the migration id from Postgres: it never asked for a second re-placement.
+    expect(replaceRequests.map((r) => r.nodeId)).toEqual(['n-rr']);
   });
 });

@@ -16,6 +16,8 @@ import {
 import { RecoveryManager } from './operations/recovery-manager.service';
 
 const ADMIN_TOKEN = 'recovery-test-token';
+/** Long enough that the failover tests never see a re-replication start, short enough to wait for. */
+const GRACE_MS = 3_000;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,6 +44,11 @@ describe(RecoveryManager.name, () => {
   let port: number;
   const elections: ElectRequest[] = [];
   let consensusFails = false;
+  /** Nodes health reports when asked about one node (re-replication checks before acting). */
+  const healthStates = new Map<string, string>();
+  const replaceRequests: string[] = [];
+  const migrationId = randomUUID();
+  let migration = { state: 'RUNNING', done: 0, total: 6 };
   const subject = (relative: string) => fullSubject(t.cluster, relative);
 
   const start = async () => {
@@ -51,6 +58,7 @@ describe(RecoveryManager.name, () => {
         TESSERA_HTTP_PORT: String(port),
         TESSERA_HTTP_HOST: '127.0.0.1',
         TESSERA_ADMIN_TOKEN: ADMIN_TOKEN,
+        TESSERA_RECOVERY_GRACE_MS: String(GRACE_MS),
       }),
     );
     await waitFor('recovery ready', async () => (await http('/health/ready')).ok, {
@@ -64,11 +72,21 @@ describe(RecoveryManager.name, () => {
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
 
-  async function operations(): Promise<OperationV1[]> {
+  async function allOperations(): Promise<OperationV1[]> {
     const reply = await nc.request(subject(Subjects.recovery.listOperations), JSON.stringify({}), {
       timeout: 2_000,
     });
     return reply.json<{ operations: OperationV1[] }>().operations;
+  }
+  const operations = async (kind: OperationV1['kind'] = 'FAILOVER') =>
+    (await allOperations()).filter((o) => o.kind === kind);
+  const rereplication = async (nodeId: string) =>
+    (await operations('REREPLICATE')).find((o) => o.subject === nodeId);
+  async function setGrace(id: string, graceMs: unknown): Promise<Record<string, unknown>> {
+    const reply = await nc.request(subject(Subjects.recovery.updateOperation), JSON.stringify({ id, graceMs }), {
+      timeout: 2_000,
+    });
+    return reply.json<Record<string, unknown>>();
   }
 
   const finished = (op: OperationV1 | undefined) =>
@@ -115,8 +133,38 @@ describe(RecoveryManager.name, () => {
     // Play health: n0 has been DEAD since before recovery started.
     nc.subscribe(subject(Subjects.health.listNodes), {
       callback: (_err, msg) => {
-        const nodes = [{ nodeId: 'n0', state: 'DEAD', lastHeartbeatAt: null, phi: null }];
+        const { nodeId } = msg.json<{ nodeId?: string }>();
+        const state = nodeId === undefined ? undefined : healthStates.get(nodeId);
+        const nodes =
+          nodeId === undefined
+            ? [{ nodeId: 'n0', state: 'DEAD', lastHeartbeatAt: null, phi: null }]
+            : state === undefined
+              ? []
+              : [{ nodeId, state, lastHeartbeatAt: null, phi: null }];
         msg.respond(JSON.stringify({ ok: true, nodes }));
+      },
+    });
+    // Play the coordinator: a re-placement migration whose progress the test moves.
+    nc.subscribe(subject(Subjects.coordinator.replaceNode), {
+      callback: (_err, msg) => {
+        const { nodeId } = msg.json<{ nodeId: string }>();
+        replaceRequests.push(nodeId);
+        msg.respond(JSON.stringify({ ok: true, nodeId, operationId: nodeId === 'n-empty' ? null : migrationId }));
+      },
+    });
+    nc.subscribe(subject(Subjects.coordinator.getOperation), {
+      callback: (_err, msg) => {
+        const operation = {
+          id: migrationId,
+          kind: 'REPLACE',
+          state: migration.state,
+          subject: 'n5',
+          progress: { done: migration.done, total: migration.total },
+          startedAt: new Date().toISOString(),
+          finishedAt: null,
+          error: migration.state === 'FAILED' ? 'no node can take the replicas' : null,
+        };
+        msg.respond(JSON.stringify({ ok: true, operation }));
       },
     });
     port = await freePort();
@@ -223,12 +271,13 @@ describe(RecoveryManager.name, () => {
       error: expect.stringContaining('consensus lost its lease'),
     });
     expect((await operations()).map((o) => o.subject).sort()).toEqual(['n1', 'n1', 'n2']);
+    expect((await operations('REREPLICATE')).map((o) => o.subject).sort()).toEqual(['n1', 'n2']);
     expect(sut.child.exitCode).toBeNull();
     consensusFails = false;
   });
 
   it('serves operations over REST behind the admin token', async () => {
-    const all = await operations();
+    const all = await allOperations();
     expect((await http('/api/v1/operations', null)).status).toBe(401);
     const list = await http('/api/v1/operations');
     expect(list.status).toBe(200);
@@ -269,5 +318,84 @@ describe(RecoveryManager.name, () => {
     expect(elections.slice(electionsBefore)).toEqual([
       { unavailable: ['n0', 'n3'], reason: 'NODE_DEAD' },
     ]);
+  });
+
+  it('re-replicates a node still DEAD after the grace delay, following the coordinator’s migration', async () => {
+    healthStates.set('n5', 'DEAD');
+    const deathAt = new Date();
+    await liveness('n5', 'DEAD', 'SUSPECT', deathAt);
+    const pending = await waitFor('the scheduled re-replication', () => rereplication('n5'));
+    expect(pending).toMatchObject({ state: 'PENDING', dueAt: new Date(deathAt.getTime() + GRACE_MS).toISOString() });
+    expect(replaceRequests).not.toContain('n5');
+    await waitFor('the migration followed', async () => (await rereplication('n5'))?.state === 'RUNNING', {
+      timeoutMs: GRACE_MS + 10_000,
+    });
+    expect(replaceRequests.filter((n) => n === 'n5')).toHaveLength(1);
+    migration = { state: 'RUNNING', done: 2, total: 6 };
+    await waitFor('progress mirrored', async () => (await rereplication('n5'))?.progress.done === 2);
+    migration = { state: 'SUCCEEDED', done: 6, total: 6 };
+    const done = await waitFor('the re-replication finished', async () => {
+      const op = await rereplication('n5');
+      return finished(op) ? op : undefined;
+    });
+    expect(done).toMatchObject({ state: 'SUCCEEDED', progress: { done: 6, total: 6 }, error: null });
+    const [row] = await sql<{ steps: unknown[] }>('SELECT steps FROM recovery.operation WHERE id = $1', [done.id]);
+    expect(row!.steps).toEqual([
+      { name: 'grace', deathAt: deathAt.toISOString(), graceMs: GRACE_MS },
+      { name: 'replace', state: 'SUCCEEDED', coordinatorOperationId: migrationId },
+    ]);
+  });
+
+  it('cancels the re-replication of a node that returns within its grace delay, and of one health sees ALIVE', async () => {
+    await liveness('n6', 'DEAD', 'SUSPECT');
+    await liveness('n6', 'ALIVE', 'DEAD');
+    const cancelled = await waitFor('the cancelled re-replication', async () => {
+      const op = await rereplication('n6');
+      return finished(op) ? op : undefined;
+    });
+    expect(cancelled).toMatchObject({ state: 'CANCELLED', error: 'the node returned within its grace delay' });
+
+    // A return recovery has not consumed yet: health's answer at the due time decides.
+    healthStates.set('n7', 'ALIVE');
+    await liveness('n7', 'DEAD', 'SUSPECT', new Date(Date.now() - GRACE_MS));
+    const skipped = await waitFor('the skipped re-replication', async () => {
+      const op = await rereplication('n7');
+      return finished(op) ? op : undefined;
+    });
+    expect(skipped).toMatchObject({ state: 'CANCELLED', error: 'the node is ALIVE again' });
+    expect(replaceRequests).not.toContain('n6');
+    expect(replaceRequests).not.toContain('n7');
+  });
+
+  it('lets an operator change a pending grace delay, and refuses bad or impossible changes', async () => {
+    const deathAt = new Date();
+    await liveness('n8', 'DEAD', 'SUSPECT', deathAt);
+    const pending = await waitFor('the scheduled re-replication', () => rereplication('n8'));
+    const later = await setGrace(pending.id, 3_600_000);
+    expect(later).toMatchObject({
+      ok: true,
+      operation: { id: pending.id, state: 'PENDING', dueAt: new Date(deathAt.getTime() + 3_600_000).toISOString() },
+    });
+    for (const bad of [-1, 1.5, '0', null, 86_400_001]) {
+      expect(await setGrace(pending.id, bad)).toMatchObject({ ok: false, code: 'INVALID' });
+    }
+    expect(await setGrace(randomUUID(), 0)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    const failover = (await operations()).find((o) => o.subject === 'n8')!;
+    expect(await setGrace(failover.id, 0)).toMatchObject({ ok: false, code: 'CONFLICT' });
+    expect((await rereplication('n8'))?.dueAt).toBe(new Date(deathAt.getTime() + 3_600_000).toISOString());
+
+    healthStates.set('n8', 'DEAD');
+    migration = { state: 'FAILED', done: 1, total: 6 };
+    expect(await setGrace(pending.id, 0)).toMatchObject({ ok: true, operation: { dueAt: deathAt.toISOString() } });
+    const failed = await waitFor('the re-replication ended', async () => {
+      const op = await rereplication('n8');
+      return finished(op) ? op : undefined;
+    });
+    expect(failed).toMatchObject({
+      state: 'FAILED',
+      error: 'the re-placement failed: no node can take the replicas',
+    });
+    expect(await setGrace(pending.id, 10)).toMatchObject({ ok: false, code: 'CONFLICT' });
+    expect(sut.child.exitCode).toBeNull();
   });
 });

@@ -18,6 +18,8 @@ import {
   type GetOperationRequestV1,
   type ListOperationsReplyV1,
   type ListOperationsRequestV1,
+  type UpdateOperationReplyV1,
+  type UpdateOperationRequestV1,
 } from './operations/operations.messages';
 import {
   type AlterIsrReplyV1,
@@ -63,6 +65,7 @@ export interface RequestMap {
   'consensus.partition.leader.move': [MoveLeaderRequestV1, MoveLeaderReplyV1];
   'replication.replica.list': [ListReplicasRequestV1, ListReplicasReplyV1];
   'recovery.operation.list': [ListOperationsRequestV1, ListOperationsReplyV1];
+  'recovery.operation.update': [UpdateOperationRequestV1, UpdateOperationReplyV1];
   'node.role.assign': [AssignRolesCommandV1, AssignRolesReplyV1];
   'kv.put': [KvPutRequestV1, KvPutReplyV1];
   'kv.get': [KvGetRequestV1, KvGetReplyV1];

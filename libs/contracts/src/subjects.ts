@@ -49,6 +49,8 @@ export const Subjects = {
   },
   recovery: {
     listOperations: 'recovery.operation.list',
+    /** coordinator → recovery: an operator changes a pending re-replication's grace delay. */
+    updateOperation: 'recovery.operation.update',
   },
   node: {
     /** Commands to one data node: `node.<nodeId>.role.assign`. */

@@ -48,7 +48,12 @@ export function natsPermissions(cluster: string, role: NatsRole): NatsPermission
       };
     case 'service': {
       const calls: Record<typeof role.service, string[]> = {
-        coordinator: [`${p}.consensus.partition.>`, `${p}.health.node.list`, `${p}.recovery.operation.list`],
+        coordinator: [
+          `${p}.consensus.partition.>`,
+          `${p}.health.node.list`,
+          `${p}.recovery.operation.list`,
+          `${p}.recovery.operation.update`,
+        ],
         health: [],
         consensus: [`${p}.node.*.role.assign`],
         replication: [`${p}.consensus.partition.>`],

@@ -2,8 +2,6 @@ import { z } from 'zod';
 import { type BaseConfig, loadBaseConfig, parseEnv } from '@tessera/service-kit';
 
 export interface CoordinatorConfig extends BaseConfig {
-  /** How long a DEAD node keeps its replicas before they are placed elsewhere. */
-  replaceGraceMs: number;
   /** Rebalance onto a node that joins with no replicas. */
   autoRebalance: boolean;
   maxMovesPerNode: number;
@@ -17,11 +15,6 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
   const base = loadBaseConfig('coordinator', env);
   const e = parseEnv(
     {
-      TESSERA_REPLACE_GRACE_MS: z.coerce
-        .number({ error: 'expected milliseconds ≥ 0' })
-        .int('expected milliseconds ≥ 0')
-        .min(0, 'expected milliseconds ≥ 0')
-        .default(30_000),
       TESSERA_AUTO_REBALANCE: z.enum(['true', 'false']).default('true'),
       TESSERA_MAX_MOVES_PER_NODE: positiveInt('a positive integer').default(2),
       TESSERA_MAX_MOVES_PER_CLUSTER: positiveInt('a positive integer').default(64),
@@ -30,7 +23,6 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
   );
   return {
     ...base,
-    replaceGraceMs: e.TESSERA_REPLACE_GRACE_MS,
     autoRebalance: e.TESSERA_AUTO_REBALANCE === 'true',
     maxMovesPerNode: e.TESSERA_MAX_MOVES_PER_NODE,
     maxMovesPerCluster: e.TESSERA_MAX_MOVES_PER_CLUSTER,

@@ -36,8 +36,8 @@ const PARALLEL_LEADER_MOVES = 32;
  * MigrationDriver: executes migration plans make before break, throttled, as the active
  * coordinator only. It keeps no state of its own: each tick reads what consensus committed and
  * takes the next step of each admitted move (add → wait in sync → move leadership → remove),
- * so a standby that takes over simply continues. Also starts the automatic plans: rebalance
- * onto a node that joins empty, and re-placement of a node dead for longer than the grace delay.
+ * so a standby that takes over simply continues. Also starts the automatic rebalance onto a node
+ * that joins empty.
  */
 @Injectable()
 export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -202,8 +202,9 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
           `UPDATE coordinator.operation SET done = $2,
              state = CASE WHEN $3 THEN 'SUCCEEDED' ELSE state END,
              finished_at = CASE WHEN $3 THEN now() ELSE finished_at END
-           WHERE id = $1 AND state = 'RUNNING'`,
-          [op.id, done, finished],
+           WHERE id = $1 AND state = 'RUNNING' AND detail = $4::jsonb`,
+          // Compare-and-set on the plan read: moves folded in meanwhile keep it running.
+          [op.id, done, finished, JSON.stringify(op.detail)],
         );
       });
       if (finished) this.log.info({ operationId: op.id, kind: op.kind, subject: op.subject, moves: moves.length }, 'migration finished');
@@ -228,19 +229,12 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** Automatic plans: rebalance onto empty new nodes; re-place nodes dead past the grace delay. */
+  /**
+   * Automatic plans: rebalance onto nodes that join empty. (Re-placing a dead node is recovery's
+   * call, after its grace delay: `coordinator.node.replace`.)
+   */
   private async housekeeping(running: number): Promise<void> {
-    const overdue: { id: string }[] = await this.db.query(
-      `SELECT n.id FROM coordinator.node n
-        WHERE n.liveness = 'DEAD' AND n.updated_at < now() - ($1::text || ' milliseconds')::interval
-          AND EXISTS (SELECT 1 FROM coordinator.partition_map p WHERE n.id = ANY(p.target))
-          AND NOT EXISTS (SELECT 1 FROM coordinator.operation o WHERE o.state = 'RUNNING' AND o.kind = 'REPLACE' AND o.subject = n.id)`,
-      [String(this.config.replaceGraceMs)],
-    );
-    for (const { id } of overdue) {
-      await this.replace(id).catch((error: unknown) => this.log.warn({ nodeId: id, err: error }, 're-placement not started'));
-    }
-    if (!this.config.autoRebalance || running > 0 || overdue.length > 0) return;
+    if (!this.config.autoRebalance || running > 0) return;
     const empty: { id: string }[] = await this.db.query(
       `SELECT n.id FROM coordinator.node n
         WHERE n.admin_state = 'ACTIVE' AND n.liveness = 'ALIVE'
@@ -259,7 +253,10 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Re-places a node's replicas elsewhere (recovery asks once the grace delay is over; operators
-   * may ask at once). Idempotent: a re-placement already running for the node is returned.
+   * may ask at once). Idempotent: a re-placement already running for the node is returned. When
+   * another migration is moving the same partitions (a drain or join rebalance that may itself be
+   * waiting on the dead node), the new targets are folded into it rather than refused: that
+   * migration could otherwise never finish, and nothing could re-place the node.
    */
   async replace(nodeId: string): Promise<string | null> {
     const running: { id: string }[] = await this.db.query(
@@ -273,7 +270,61 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
     for (const resource of await this.planner.activeResources()) {
       moves.push(...(await this.planner.plan(resource, nodes)).moves);
     }
-    return this.start('REPLACE', nodeId, moves);
+    const folded = await this.foldIntoRunning(moves);
+    if (folded.operationId) {
+      this.log.info({ nodeId, operationId: folded.operationId, moves: moves.length - folded.rest.length }, 're-placement folded into a running migration');
+    }
+    const own = await this.start('REPLACE', nodeId, folded.rest);
+    return own ?? folded.operationId;
+  }
+
+  /**
+   * Merges moves into the running migrations of the same resources (in one transaction, rows
+   * locked): a partition already moving keeps its original `from` and takes the new target.
+   * Returns the moves of resources no migration is moving, and the first operation merged into.
+   */
+  private async foldIntoRunning(moves: PlannedMove[]): Promise<{ operationId: string | null; rest: PlannedMove[] }> {
+    if (moves.length === 0) return { operationId: null, rest: [] };
+    // A command like start() (any instance serves it), so not fenced; the rows are locked.
+    return this.db.transaction(async (m) => {
+      const ops: { id: string; detail: MigrationDetail }[] = await m.query(
+        `SELECT id, detail FROM coordinator.operation
+          WHERE state = 'RUNNING' AND kind IN ('REBALANCE','DRAIN','REPLACE') ORDER BY started_at FOR UPDATE`,
+      );
+      const owner = new Map<string, { id: string; detail: MigrationDetail }>();
+      for (const op of ops) for (const mv of op.detail.moves) if (!owner.has(mv.resource)) owner.set(mv.resource, op);
+      const rest: PlannedMove[] = [];
+      const touched = new Map<string, { id: string; detail: MigrationDetail }>();
+      for (const mv of moves) {
+        const op = owner.get(mv.resource);
+        if (!op) {
+          rest.push(mv);
+          continue;
+        }
+        const existing = op.detail.moves.find((x) => x.resource === mv.resource && x.partition === mv.partition);
+        if (existing) existing.to = mv.to;
+        else op.detail.moves.push(mv);
+        touched.set(op.id, op);
+      }
+      const foldedMoves = moves.filter((mv) => owner.has(mv.resource));
+      if (foldedMoves.length > 0) {
+        await m.query(
+          `UPDATE coordinator.partition_map p SET target = u.target::text[]
+             FROM unnest($1::text[], $2::int[], $3::text[]) AS u(resource, partition, target)
+            WHERE p.resource = u.resource AND p.partition = u.partition`,
+          [foldedMoves.map((x) => x.resource), foldedMoves.map((x) => x.partition), foldedMoves.map((x) => `{${x.to.join(',')}}`)],
+        );
+      }
+      for (const op of touched.values()) {
+        await m.query(`UPDATE coordinator.operation SET detail = $2, total = $3 WHERE id = $1 AND state = 'RUNNING'`, [
+          op.id,
+          JSON.stringify(op.detail),
+          op.detail.moves.length,
+        ]);
+      }
+      const first = [...touched.keys()][0] ?? null;
+      return { operationId: first, rest };
+    });
   }
 
   /** Drain: every resource re-planned without the node; leadership leaves it first. */

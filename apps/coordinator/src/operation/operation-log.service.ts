@@ -93,6 +93,15 @@ export class OperationLog {
     return found;
   }
 
+  /** Forwards an operator's grace delay to recovery, which owns re-replications. */
+  async setGrace(id: string, graceMs: number): Promise<OperationV1> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      throw new TesseraError('NOT_FOUND', `no operation ${id}`);
+    }
+    const reply = await this.network.request('recovery.operation.update', Subjects.recovery.updateOperation, { id, graceMs }, { timeoutMs: 5_000 });
+    return reply.operation;
+  }
+
   private async recoveryOperations(limit: number): Promise<OperationV1[]> {
     try {
       const reply = await this.network.request('recovery.operation.list', Subjects.recovery.listOperations, { limit }, { timeoutMs: 1_000 });

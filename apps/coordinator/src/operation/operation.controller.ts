@@ -1,6 +1,24 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { OPERATION_KINDS, OPERATION_STATES, type OperationKind, type OperationState, type OperationV1 } from '@tessera/contracts';
+import { Body, Controller, Get, Param, Patch, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsInt, Max, Min } from 'class-validator';
+import {
+  MAX_GRACE_MS,
+  OPERATION_KINDS,
+  OPERATION_STATES,
+  type OperationKind,
+  type OperationState,
+  type OperationV1,
+} from '@tessera/contracts';
 import { AdminTokenGuard } from '@tessera/service-kit';
 import { ApiErrorDto } from './api-error.dto';
 import { OperationLog } from './operation-log.service';
@@ -19,6 +37,25 @@ class OperationDto implements OperationV1 {
   @ApiProperty() startedAt!: string;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'a pending re-replication: when it starts (the node’s death + its grace delay)',
+  })
+  dueAt?: string | null;
+}
+
+class UpdateOperationDto {
+  @ApiProperty({
+    example: 0,
+    minimum: 0,
+    maximum: MAX_GRACE_MS,
+    description: 'a pending re-replication’s grace delay in ms, counted from the node’s death (0 starts it now)',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_GRACE_MS)
+  graceMs!: number;
 }
 
 @ApiTags('operations')
@@ -41,5 +78,17 @@ export class OperationController {
   @ApiNotFoundResponse({ type: ApiErrorDto })
   get(@Param('id') id: string): Promise<OperationV1> {
     return this.operations.get(id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'Change a pending re-replication’s grace delay (operators override it mid-incident)',
+  })
+  @ApiOkResponse({ type: OperationDto })
+  @ApiBadRequestResponse({ type: ApiErrorDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'the operation is not a pending re-replication' })
+  update(@Param('id') id: string, @Body() body: UpdateOperationDto): Promise<OperationV1> {
+    return this.operations.setGrace(id, body.graceMs);
   }
 }

@@ -5,6 +5,7 @@ import {
   progressOf,
   reasonOf,
   reconcileDelayMs,
+  rereplicationSteps,
   toOperationV1,
 } from './operation-view';
 
@@ -70,6 +71,7 @@ describe(toOperationV1.name, () => {
       started_at: new Date('2025-01-01T00:00:00Z'),
       finished_at: new Date('2025-01-01T00:00:01Z'),
       error: null,
+      due_at: null,
     };
     expect(toOperationV1(row)).toEqual({
       id: row.id,
@@ -85,5 +87,42 @@ describe(toOperationV1.name, () => {
       state: 'RUNNING',
       finishedAt: null,
     });
+  });
+});
+
+describe(rereplicationSteps.name, () => {
+  const row: OperationRecord = {
+    id: '5d0f3f0e-8f4b-4b4e-9a53-0e4b8f0c1a23',
+    kind: 'REREPLICATE',
+    state: 'RUNNING',
+    node_id: 'n2',
+    done: 3,
+    total: 10,
+    steps: [
+      { name: 'grace', deathAt: '2025-01-01T00:00:00.000Z', graceMs: 30_000 },
+      { name: 'replace', state: 'RUNNING', coordinatorOperationId: 'c0ffee00-0000-4000-8000-000000000001' },
+    ],
+    started_at: new Date('2025-01-01T00:00:00.200Z'),
+    finished_at: null,
+    error: null,
+    due_at: new Date('2025-01-01T00:00:30Z'),
+  };
+
+  it('reads the grace wait and the coordinator migration it follows', () => {
+    expect(rereplicationSteps(row)).toEqual([
+      { name: 'grace', deathAt: '2025-01-01T00:00:00.000Z', graceMs: 30_000 },
+      { name: 'replace', state: 'RUNNING', coordinatorOperationId: 'c0ffee00-0000-4000-8000-000000000001' },
+    ]);
+    expect(toOperationV1(row)).toMatchObject({ kind: 'REREPLICATE', dueAt: '2025-01-01T00:00:30.000Z' });
+  });
+
+  it('rebuilds what it cannot read instead of failing the operation', () => {
+    expect(rereplicationSteps({ ...row, steps: 'garbage' })).toEqual([
+      { name: 'grace', deathAt: '2025-01-01T00:00:00.200Z', graceMs: 0 },
+    ]);
+    expect(rereplicationSteps({ ...row, steps: [{ name: 'replace', state: 'WHATEVER', coordinatorOperationId: 7 }] })).toEqual([
+      { name: 'grace', deathAt: '2025-01-01T00:00:00.200Z', graceMs: 0 },
+      { name: 'replace', state: 'RUNNING', coordinatorOperationId: null },
+    ]);
   });
 });

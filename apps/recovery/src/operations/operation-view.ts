@@ -26,6 +26,23 @@ export interface ElectStep {
   error?: string;
 }
 
+/** First step of a REREPLICATE: the wait after the node's death. */
+export interface GraceStep {
+  name: 'grace';
+  /** ISO time health declared the node DEAD. */
+  deathAt: string;
+  graceMs: number;
+}
+
+/** Second step of a REREPLICATE: the coordinator's REPLACE migration, followed to its end. */
+export interface ReplaceStep {
+  name: 'replace';
+  state: OperationState;
+  /** The coordinator's operation; null when the node held nothing to re-place. */
+  coordinatorOperationId: string | null;
+  error?: string;
+}
+
 /** A recovery.operation row as node-postgres returns it. */
 export interface OperationRecord {
   id: string;
@@ -38,6 +55,7 @@ export interface OperationRecord {
   started_at: Date;
   finished_at: Date | null;
   error: string | null;
+  due_at: Date | null;
 }
 
 export interface ElectOutcome {
@@ -96,5 +114,36 @@ export function toOperationV1(r: OperationRecord): OperationV1 {
     startedAt: r.started_at.toISOString(),
     finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
     error: r.error,
+    ...(r.kind === 'REREPLICATE' ? { dueAt: r.due_at ? r.due_at.toISOString() : null } : {}),
   };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * A REREPLICATE's steps as stored; a row written by hand or by an older version is read as far as
+ * it makes sense (a missing grace step is rebuilt from the row, an unreadable replace step is absent).
+ */
+export function rereplicationSteps(row: OperationRecord): [GraceStep, ReplaceStep?] {
+  const steps = Array.isArray(row.steps) ? (row.steps as unknown[]) : [];
+  const g = steps.find((s) => isObject(s) && s['name'] === 'grace');
+  const grace: GraceStep =
+    isObject(g) && typeof g['deathAt'] === 'string' && typeof g['graceMs'] === 'number'
+      ? { name: 'grace', deathAt: g['deathAt'], graceMs: g['graceMs'] }
+      : { name: 'grace', deathAt: row.started_at.toISOString(), graceMs: 0 };
+  const r = steps.find((s) => isObject(s) && s['name'] === 'replace');
+  if (!isObject(r)) return [grace];
+  const id = r['coordinatorOperationId'];
+  const state = r['state'];
+  return [
+    grace,
+    {
+      name: 'replace',
+      state: (OPERATION_STATES as readonly unknown[]).includes(state)
+        ? (state as OperationState)
+        : 'RUNNING',
+      coordinatorOperationId: typeof id === 'string' ? id : null,
+      ...(typeof r['error'] === 'string' ? { error: r['error'] } : {}),
+    },
+  ];
 }

@@ -9,5 +9,6 @@ import { RecoveryManager } from './recovery-manager.service';
   imports: [LeaseModule],
   controllers: [OperationsController, OperationsApiController],
   providers: [RecoveryManager, OperationRepository],
+  exports: [OperationRepository],
 })
 export class OperationsModule {}

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { type Counter } from 'prom-client';
 import {
@@ -10,7 +10,8 @@ import {
   TesseraError,
 } from '@tessera/contracts';
 import { NetworkManager } from '@tessera/messaging';
-import { MetricsService, ReadinessRegistry } from '@tessera/service-kit';
+import { MetricsService, ReadinessRegistry, SERVICE_CONFIG } from '@tessera/service-kit';
+import { type RecoveryConfig } from '../config/recovery.config';
 import { RecoveryLease } from '../lease/recovery-lease.service';
 import { DeadNodeView } from './dead-node-view';
 import { type ConsumerRun, LivenessConsumer } from './liveness-consumer';
@@ -78,6 +79,7 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly logger: PinoLogger,
     metrics: MetricsService,
     readiness: ReadinessRegistry,
+    @Inject(SERVICE_CONFIG) private readonly config: RecoveryConfig,
   ) {
     logger.setContext(RecoveryManager.name);
     this.consumer = new LivenessConsumer(network, logger);
@@ -189,16 +191,34 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
     }
     // The operation and the inbox claim commit together: a redelivered event finds its claim
     // and creates nothing; a failure here throws, so the event is redelivered and retried.
-    const op = await this.repository.createForEvent(eventId, nodeId, reason);
+    const created = await this.repository.createForEvent(eventId, nodeId, reason, {
+      deathAtMs: atMs,
+      graceMs: this.config.graceMs,
+    });
     this.view.apply(nodeId, state, atMs);
-    if (op === null) {
+    if (created === null) {
       this.logger.info({ nodeId, eventId }, 'liveness event already handled');
       return;
     }
+    const op = created.failover;
     this.logger.info(
       { nodeId, state, previous, operationId: op.id, reason },
       'failover operation started',
     );
+    if (created.rereplication) {
+      this.logger.info(
+        {
+          nodeId,
+          operationId: created.rereplication.id,
+          dueAt: created.rereplication.due_at,
+          graceMs: this.config.graceMs,
+        },
+        're-replication scheduled after the grace delay',
+      );
+    }
+    if (created.cancelled > 0) {
+      this.logger.info({ nodeId }, 'node returned within its grace delay: re-replication cancelled');
+    }
     this.enqueue({ id: op.id, nodeId, reason });
   }
 
@@ -210,6 +230,24 @@ export class RecoveryManager implements OnApplicationBootstrap, OnModuleDestroy 
     const row = await this.repository.get(id);
     if (row === null) throw new TesseraError('NOT_FOUND', `no operation ${id}`);
     return toOperationV1(row);
+  }
+
+  /**
+   * An operator's grace delay for a pending re-replication (from the node's death; 0 = now).
+   * NOT_FOUND for an unknown id, CONFLICT once it has started or ended, or for a failover.
+   */
+  async setGrace(id: string, graceMs: number): Promise<OperationV1> {
+    const updated = await this.repository.setGrace(id, graceMs);
+    if (updated !== null) {
+      this.logger.info({ operationId: id, graceMs, dueAt: updated.due_at }, 'grace delay changed');
+      return toOperationV1(updated);
+    }
+    const row = await this.repository.get(id);
+    if (row === null) throw new TesseraError('NOT_FOUND', `no operation ${id}`);
+    if (row.kind !== 'REREPLICATE') {
+      throw new TesseraError('CONFLICT', `operation ${id} is a ${row.kind.toLowerCase()}; only a re-replication has a grace delay`);
+    }
+    throw new TesseraError('CONFLICT', `re-replication ${id} is ${row.state.toLowerCase()}; only a pending one's grace delay can change`);
   }
 
   private enqueue(op: QueuedOperation): void {

@@ -45,6 +45,7 @@ export class RecoveryOperationEntity {
   @Column({ name: 'started_at', type: 'timestamptz' }) startedAt!: Date;
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt!: Date | null;
   @Column({ type: 'text', nullable: true }) error!: string | null;
+  @Column({ name: 'due_at', type: 'timestamptz', nullable: true }) dueAt!: Date | null;
 }
 
 export const HEALTH_ENTITIES = [NodeLivenessEntity];

@@ -3,6 +3,7 @@ import { InitHealth1764130000001 } from './1764130000001-init-health';
 import { InitConsensus1764130000002 } from './1764130000002-init-consensus';
 import { InitReplication1764130000003 } from './1764130000003-init-replication';
 import { InitRecovery1764130000004 } from './1764130000004-init-recovery';
+import { RecoveryDueAt1764130000005 } from './1764130000005-recovery-due-at';
 
 /** Given as classes, not globs: works in webpack bundles and in jest alike. */
 export const ALL_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const ALL_MIGRATIONS = [
   InitConsensus1764130000002,
   InitReplication1764130000003,
   InitRecovery1764130000004,
+  RecoveryDueAt1764130000005,
 ];
