@@ -162,7 +162,11 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
     const done = phases.filter((p) => p === 'DONE').length;
     const admitted = admit(
       moves
-        .map((m, i) => ({ key: String(i), nodes: nodesOf(m), started: phases[i] !== 'ADD' && phases[i] !== 'DONE' }))
+        .map((m, i) => ({
+          key: String(i),
+          nodes: nodesOf(m, states.get(`${m.resource}/${m.partition}`)?.leader ?? null),
+          started: phases[i] !== 'ADD' && phases[i] !== 'DONE',
+        }))
         .filter((_, i) => phases[i] !== 'DONE'),
       { maxMovesPerNode: this.config.maxMovesPerNode, maxMovesPerCluster: this.config.maxMovesPerCluster },
     );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { type PartitionStateV1 } from '@tessera/contracts';
-import { admit, phaseOf, type PlannedMove, unionReplicas } from './migration-phase';
+import { admit, nodesOf, phaseOf, type PlannedMove, unionReplicas } from './migration-phase';
 
 const state = (replicas: string[], leader: string | null, isr: string[]): PartitionStateV1 => ({
   resource: 'r',
@@ -60,5 +60,17 @@ describe(admit.name, () => {
     ];
     expect([...admit(moves, { maxMovesPerNode: 2, maxMovesPerCluster: 10 })].sort()).toEqual(['1', '3', '4']);
     expect([...admit(moves, { maxMovesPerNode: 2, maxMovesPerCluster: 2 })].sort()).toEqual(['1', '3']);
+  });
+});
+
+describe(nodesOf.name, () => {
+  it('counts the nodes receiving a copy and the leader serving it, not the replica dropped', () => {
+    const move: PlannedMove = { resource: 'r', partition: 0, from: ['dead', 'b', 'c'], to: ['b', 'c', 'e'] };
+    expect(nodesOf(move, 'b')).toEqual(['e', 'b']);
+    expect(nodesOf(move, null)).toEqual(['e']);
+  });
+
+  it('counts nothing for a move that only drops or reorders replicas', () => {
+    expect(nodesOf({ resource: 'r', partition: 0, from: ['a', 'b', 'c'], to: ['b', 'a'] }, 'a')).toEqual([]);
   });
 });

@@ -38,12 +38,14 @@ export function unionReplicas(move: PlannedMove, state: PartitionStateV1): strin
   return [...move.to, ...state.replicas.filter((n) => !move.to.includes(n))];
 }
 
-/** Nodes a move touches, for the per-node throttle: added, removed, old and new leader. */
-export function nodesOf(move: PlannedMove): string[] {
+/**
+ * Nodes a move keeps busy, for the per-node throttle: those receiving a copy and the leader
+ * serving it. A replica being dropped costs its node nothing, and a dead node does no work at all:
+ * counting them would let a dead node's re-placement run only a couple of moves at a time.
+ */
+export function nodesOf(move: PlannedMove, leader: string | null): string[] {
   const added = move.to.filter((n) => !move.from.includes(n));
-  const removed = move.from.filter((n) => !move.to.includes(n));
-  const leaders = [move.to[0], move.from[0]].filter((n): n is string => n !== undefined);
-  return [...new Set([...added, ...removed, ...leaders])];
+  return [...new Set([...added, ...(leader !== null && added.length > 0 ? [leader] : [])])];
 }
 
 /**
