@@ -16,6 +16,7 @@ describe(loadKvConfig.name, () => {
       minIsr: 2,
       ackTimeoutMs: 5_000,
       leaseMs: 600,
+      catchUpBytesPerSec: 64 * 1024 * 1024,
     });
   });
 
@@ -29,8 +30,10 @@ describe(loadKvConfig.name, () => {
       KV_MIN_ISR: '1',
       KV_ACK_TIMEOUT_MS: '2000',
       TESSERA_NODE_LEASE_MS: '400',
+      KV_CATCH_UP_BYTES_PER_SEC: '0',
     });
     expect(config).toMatchObject({
+      catchUpBytesPerSec: 0,
       zone: 'z1',
       rack: 'r2',
       capacity: 4,

@@ -18,6 +18,8 @@ function intVar(min: number, max: number) {
 export const DEFAULT_NODE_LEASE_MS = 600;
 export const DEFAULT_MIN_ISR = 2;
 export const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+/** Catch-up copies per node: ample for a laptop's disk, and live replication is never throttled. */
+export const DEFAULT_CATCH_UP_BYTES_PER_SEC = 64 * 1024 * 1024;
 
 const token = (what: string) =>
   z
@@ -50,6 +52,8 @@ export const kvEnvSchema = {
   KV_ACK_TIMEOUT_MS: intVar(100, 600_000).optional(),
   /** Leader lease after the send time of the last acknowledged heartbeat. */
   TESSERA_NODE_LEASE_MS: intVar(50, 60_000).optional(),
+  /** Bytes per second this node may pull for replicas catching up (0 = unthrottled). */
+  KV_CATCH_UP_BYTES_PER_SEC: intVar(0, 999_999_999).optional(),
 };
 
 export interface KvNodeConfig {
@@ -62,6 +66,7 @@ export interface KvNodeConfig {
   minIsr: number;
   ackTimeoutMs: number;
   leaseMs: number;
+  catchUpBytesPerSec: number;
 }
 
 function splitTags(value: string): string[] {
@@ -84,6 +89,7 @@ export function loadKvConfig(env: NodeJS.ProcessEnv = process.env): KvNodeConfig
     minIsr: e.KV_MIN_ISR ?? DEFAULT_MIN_ISR,
     ackTimeoutMs: e.KV_ACK_TIMEOUT_MS ?? DEFAULT_ACK_TIMEOUT_MS,
     leaseMs: e.TESSERA_NODE_LEASE_MS ?? DEFAULT_NODE_LEASE_MS,
+    catchUpBytesPerSec: e.KV_CATCH_UP_BYTES_PER_SEC ?? DEFAULT_CATCH_UP_BYTES_PER_SEC,
   };
 }
 

@@ -9,7 +9,7 @@ import {
   Subjects,
 } from '@tessera/contracts';
 import { PartitionStore } from '../storage/partition-store';
-import { FetchSession } from './fetch-session';
+import { catchUpBytes, FetchSession } from './fetch-session';
 import { FollowerPartition, type FollowerLogger } from './follower-partition';
 
 const quiet = (): void => undefined;
@@ -193,5 +193,26 @@ describe(FetchSession.name, () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(stores[0].logEndOffset).toBe(0);
     expect(sut.size).toBe(0);
+  });
+});
+
+describe(catchUpBytes.name, () => {
+  const record = (offset: number) => ({ offset, epoch: '1', key: 'k', value: 'vvvv' });
+
+  it('counts records copied to a partition still behind its leader', () => {
+    const answers = [
+      { resource: 'r', partition: 0, ok: true, logEndOffset: 100, records: [record(10), record(11)] },
+      { resource: 'r', partition: 1, ok: true, logEndOffset: 12, records: [record(10), record(11)] },
+    ];
+    expect(catchUpBytes(answers, [{ fetchOffset: 10 }, { fetchOffset: 10 }])).toBe(10);
+  });
+
+  it('never counts live replication, refusals or empty answers', () => {
+    const answers = [
+      { resource: 'r', partition: 0, ok: true, logEndOffset: 11, records: [record(10)] },
+      { resource: 'r', partition: 1, ok: false, code: 'NOT_LEADER' as const },
+      { resource: 'r', partition: 2, ok: true, logEndOffset: 50, records: [] },
+    ];
+    expect(catchUpBytes(answers, [{ fetchOffset: 10 }, { fetchOffset: 3 }, { fetchOffset: 20 }])).toBe(0);
   });
 });

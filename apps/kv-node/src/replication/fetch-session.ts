@@ -7,6 +7,7 @@ import {
   isErrorReply,
   parseFetchBatchReply,
 } from '@tessera/contracts';
+import { type CatchUpThrottle, recordBytes } from './catch-up-throttle';
 import { type FollowerLogger, type FollowerPartition } from './follower-partition';
 
 export interface FetchSessionOptions {
@@ -26,10 +27,31 @@ export interface FetchSessionOptions {
   /** A partition that becomes fetchable while a long-poll is out re-issues it after this delay. */
   supersedeDelayMs: number;
   now: () => number;
+  /** The node's catch-up copy throttle, shared by all its sessions (absent: unthrottled). */
+  throttle?: CatchUpThrottle;
 }
 
 type Outcome =
   { kind: 'reply'; value: unknown } | { kind: 'failed'; error: unknown } | { kind: 'superseded' };
+
+/**
+ * Bytes of records copied to partitions still behind their leader after this answer: that is
+ * catch-up (a new replica, a restarted one). A partition that the answer brings level with the
+ * leader's log is replicating live writes, which must never wait.
+ */
+export function catchUpBytes(
+  answers: ReplicaFetchBatchReplyV1['partitions'],
+  positions: { fetchOffset: number }[],
+): number {
+  let bytes = 0;
+  answers.forEach((a, i) => {
+    const records = a.ok ? (a.records ?? []) : [];
+    const from = positions[i]?.fetchOffset ?? 0;
+    if (records.length === 0 || a.logEndOffset === undefined) return;
+    if (from + records.length < a.logEndOffset) for (const r of records) bytes += recordBytes(r);
+  });
+  return bytes;
+}
 
 /** A refusal summary is logged at most this often per session. */
 const REFUSAL_LOG_EVERY_MS = 5_000;
@@ -146,6 +168,8 @@ export class FetchSession {
       }
       this.logRefusals(answers);
       await Promise.all(batch.map((p, i) => p.handle(answers[i], positions[i].fetchOffset)));
+      const wait = this.options.throttle?.consume(catchUpBytes(answers, positions), this.options.now()) ?? 0;
+      if (wait > 0) await this.idle(wait, false);
     }
   }
 

@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { NodeAgentService } from '../agent/node-agent.service';
 import { KV_CONFIG, KvNodeConfig } from '../config/kv-config';
 import { StoreRegistry } from '../storage/store-registry.service';
+import { CatchUpThrottle } from './catch-up-throttle';
 import { FetchSession } from './fetch-session';
 import { FollowerPartition } from './follower-partition';
 import { LeaderReplica } from './leader-replica';
@@ -84,6 +85,8 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
   private fetchSubscription: { unsubscribe(): void } | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private readonly clock = () => performance.now();
+  /** One budget for every leader this node copies from. */
+  private readonly throttle: CatchUpThrottle;
 
   constructor(
     private readonly agent: NodeAgentService,
@@ -93,6 +96,7 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
     private readonly logger: PinoLogger,
   ) {
     logger.setContext(ReplicaManager.name);
+    this.throttle = new CatchUpThrottle(config.catchUpBytesPerSec, this.clock());
   }
 
   onModuleInit(): void {
@@ -214,6 +218,7 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
         maxPartitionsPerRequest: MAX_PARTITIONS_PER_FETCH,
         supersedeDelayMs: SUPERSEDE_DELAY_MS,
         now: this.clock,
+        throttle: this.throttle,
       });
       this.sessions.set(id, session);
     }
