@@ -337,4 +337,36 @@ describe(runCli.name, () => {
       expect(snapshots.map(([op]) => op.progress.done)).toEqual([1, 2]);
     });
   });
+
+  describe('operations ID --grace', () => {
+    it('changes a pending re-replication’s grace delay and prints it', async () => {
+      const id = '6f1b2c3d-0000-4000-8000-000000000001';
+      coordinator.on('PATCH', `/operations/${id}`, (r) => ({
+        status: 200,
+        body: operation({ id, kind: 'REREPLICATE', state: 'PENDING', subject: 'n3', dueAt: '2026-01-01T00:00:00.000Z', ...(r.body as object) }),
+      }));
+
+      const sut = await run(['operations', id, '--grace', '0', '--json']);
+
+      expect(sut.code).toBe(0);
+      expect(JSON.parse(sut.out)).toMatchObject({ id, kind: 'REREPLICATE', state: 'PENDING' });
+      expect(coordinator.requests.find((r) => r.method === 'PATCH')?.body).toEqual({ graceMs: 0 });
+      coordinator.on('GET', '/operations', {
+        status: 200,
+        body: [operation({ id, kind: 'REREPLICATE', state: 'PENDING', progress: { done: 0, total: 0 }, dueAt: new Date(Date.now() + 90_000).toISOString() })],
+      });
+      expect((await run(['operations'])).out).toMatch(/REREPLICATE .* PENDING .* starts in 1m( 29s| 30s)?/);
+    });
+
+    it('refuses a bad delay or a missing id as usage errors, asking nothing', async () => {
+      const bad = await run(['operations', 'op-1', '--grace', 'soon']);
+      const noId = await run(['operations', '--grace', '5']);
+
+      expect(bad.code).toBe(EXIT_USAGE);
+      expect(bad.err).toContain('must be a whole number of milliseconds');
+      expect(noId.code).toBe(EXIT_USAGE);
+      expect(noId.err).toBe('tessera: --grace needs an operation id\n');
+      expect(coordinator.requests).toHaveLength(0);
+    });
+  });
 });

@@ -39,7 +39,7 @@ export class ApiError extends CliError {
   }
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 const NETWORK_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -112,6 +112,11 @@ export class ApiClient {
 
   operation(id: string): Promise<OperationV1> {
     return this.request('GET', `/operations/${encodeURIComponent(id)}`);
+  }
+
+  /** A pending re-replication's grace delay, from the node's death (0 = start now). */
+  setGrace(id: string, graceMs: number): Promise<OperationV1> {
+    return this.request('PATCH', `/operations/${encodeURIComponent(id)}`, { graceMs });
   }
 
   async request<T>(method: Method, path: string, body?: unknown): Promise<T> {

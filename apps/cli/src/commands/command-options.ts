@@ -26,6 +26,14 @@ export function positiveSeconds(value: string): number {
   return seconds;
 }
 
+/** `--grace 0`: whole milliseconds, 0 or more. */
+export function milliseconds(value: string): number {
+  if (!/^[0-9]{1,9}$/.test(value.trim())) {
+    throw new InvalidArgumentError('must be a whole number of milliseconds (0 or more).');
+  }
+  return Number(value.trim());
+}
+
 /** Repeatable option: `--require-tag a --require-tag b` → ['a', 'b']. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import type { OperationV1 } from '@tessera/contracts';
-import { CliError, EXIT_INTERRUPTED } from '../api/cli-error';
+import { CliError, EXIT_INTERRUPTED, EXIT_USAGE } from '../api/cli-error';
 import { type CliContext, printJson, println } from '../cli-context';
 import { operationOutcome, operationsView } from '../output/operation.view';
-import { type JsonOption, positiveSeconds, withJson } from './command-options';
+import { type JsonOption, milliseconds, positiveSeconds, withJson } from './command-options';
 import {
   DEFAULT_POLL_SECONDS,
   assertSucceeded,
@@ -15,6 +15,7 @@ import {
 interface OperationsOptions extends JsonOption {
   watch?: boolean;
   interval: number;
+  grace?: number;
 }
 
 // Redraw in place (home, rewrite each line, clear the rest) rather than clearing the screen,
@@ -104,7 +105,19 @@ export function operationsCommand(ctx: CliContext): Command {
       positiveSeconds,
       DEFAULT_POLL_SECONDS,
     )
+    .option(
+      '--grace <ms>',
+      'with an id: set a pending re-replication’s grace delay, from the node’s death (0 = now)',
+      milliseconds,
+    )
     .action(async (id: string | undefined, options: OperationsOptions) => {
+      if (options.grace !== undefined) {
+        if (id === undefined) throw new CliError('--grace needs an operation id', EXIT_USAGE);
+        const operation = await ctx.api().setGrace(id, options.grace);
+        if (options.json) printJson(ctx.io, operation);
+        else println(ctx.io, operationsView([operation], ctx.now(), { bars: false }));
+        return;
+      }
       if (id !== undefined) return showOperation(ctx, id, options);
       if (options.watch) return watchOperations(ctx, options);
       const operations = await ctx.api().operations();

@@ -2,7 +2,7 @@ import type { OperationV1 } from '@tessera/contracts';
 import { isActiveOperation } from '../cluster/cluster-health';
 import { progressText } from './progress';
 import { renderTable } from './table';
-import { formatAge, formatElapsed } from './time';
+import { formatAge, formatDuration, formatElapsed } from './time';
 
 /** Running operations first, then the most recent. */
 export function sortOperations(operations: OperationV1[]): OperationV1[] {
@@ -26,14 +26,21 @@ export function operationsView(
       op.kind,
       op.subject,
       op.state,
-      options.bars && isActiveOperation(op)
-        ? progressText(op.progress)
-        : `${op.progress.done}/${op.progress.total}`,
+      progressCell(op, now, options.bars),
       formatAge(op.startedAt, now),
       formatElapsed(op.startedAt, op.finishedAt, now),
       op.error ?? '',
     ]),
   );
+}
+
+/** A re-replication waiting out its grace delay says when it starts instead of 0/0. */
+function progressCell(op: OperationV1, now: number, bars: boolean): string {
+  if (op.state === 'PENDING' && op.dueAt) {
+    const due = Date.parse(op.dueAt);
+    if (!Number.isNaN(due)) return due > now ? `starts in ${formatDuration(due - now)}` : 'starting';
+  }
+  return bars && isActiveOperation(op) ? progressText(op.progress) : `${op.progress.done}/${op.progress.total}`;
 }
 
 /** "REBALANCE orders RUNNING [████░░░░] 40% 4/10, started 12s ago" */
