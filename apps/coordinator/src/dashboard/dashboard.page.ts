@@ -358,6 +358,8 @@ const SCRIPT = String.raw`
       var total = o.progress.total, done = o.progress.done;
       var pct = total > 0 ? Math.min(100, Math.round((done / total) * 100)) : (o.state === 'SUCCEEDED' ? 100 : 0);
       var took = o.finishedAt ? ' · took ' + age(Date.parse(o.finishedAt) - Date.parse(o.startedAt)) : '';
+      /* A re-replication waiting out its grace delay: when it will start. */
+      if (o.state === 'PENDING' && o.dueAt) took += ' · starts ' + esc(new Date(o.dueAt).toLocaleTimeString());
       return '<div class="op s-' + esc(o.state) + '" data-op="' + esc(o.id) + '" data-op-state="' + esc(o.state) + '">' +
         '<div class="top"><span class="kind">' + esc(o.kind.replace(/_/g, ' ')) + '</span><span class="subj">' + esc(o.subject) + '</span><span class="badge">' + esc(o.state) + '</span></div>' +
         '<div class="bar"><div class="fill" style="width:' + pct + '%"></div></div>' +
