@@ -1,12 +1,21 @@
 import {
   checkAll,
+  checkConvergence,
   checkLeaderGrants,
   checkNoDuplicateOffsets,
   checkNoFailedWriteVisible,
   checkNoLostWrites,
   checkStaleAccepts,
+  convergedAt,
+  unconverged,
 } from './checkers';
-import { type CommandOutcome, type Grant, type HistoryEntry } from './history';
+import {
+  type CommandOutcome,
+  type Grant,
+  type HistoryEntry,
+  type MapSample,
+  type SampledPartition,
+} from './history';
 
 const put = (id: number, partition = 0, t = id * 10): HistoryEntry => ({
   type: 'invoke',
@@ -68,6 +77,20 @@ const command = (
   outcome,
   replayed,
 });
+
+const part = (
+  partition: number,
+  leader: string | null,
+  isr: string[],
+  replicas = ['a', 'b', 'c'],
+): SampledPartition => ({ partition, leader, epoch: 1, isr, replicas });
+const sample = (t: number, partitions: SampledPartition[], resource = 'r'): MapSample => ({
+  type: 'map',
+  t,
+  resource,
+  partitions,
+});
+const full = (partition: number) => part(partition, 'a', ['a', 'b', 'c']);
 
 describe('fault checkers', () => {
   it('C1: finds an acknowledged write that is gone, and passes one that is there', () => {
@@ -169,8 +192,21 @@ describe('fault checkers', () => {
       ok(6, '2', 1, 70),
     ];
     expect(checkStaleAccepts(history)).toEqual([
-      { checker: 'C5', message: 'put #5 on r/0 acknowledged at epoch 1 after epoch 2 was granted' },
+      {
+        checker: 'C5',
+        message: 'put #5 on r/0 sent after epoch 2 was granted, acknowledged at epoch 1',
+      },
     ]);
+    // Sent before the grant was seen, answered after it at the old epoch: an acknowledgement in
+    // flight during a leader move, not a zombie's.
+    expect(
+      checkStaleAccepts([
+        grant(0, 'a', 1, 1, 0),
+        put(2, 0, 25),
+        grant(0, 'b', 2, 2, 30),
+        ok(2, '1', 0, 40),
+      ]),
+    ).toEqual([]);
   });
 
   it('runs every checker over a clean history without a violation', () => {
@@ -188,5 +224,53 @@ describe('fault checkers', () => {
       read(4, 'v4'),
     ];
     expect(checkAll(history)).toEqual([]);
+  });
+
+  it('C6: a partition is converged when led from a full ISR of RF replicas on live nodes only', () => {
+    expect(unconverged(full(0), 3)).toBeNull();
+    expect(unconverged(part(0, 'b', ['c', 'b', 'a']), 3)).toBeNull();
+    expect(unconverged(part(0, null, ['a', 'b', 'c']), 3)).toBe('no leader');
+    expect(unconverged(part(0, 'a', ['b', 'c']), 3)).toContain('not in the ISR');
+    expect(unconverged(part(0, 'a', ['a', 'b']), 3)).toContain('ISR [a,b] short of');
+    expect(unconverged(part(0, 'a', ['a', 'b'], ['a', 'b']), 3)).toContain('not 3');
+    expect(unconverged(part(0, 'a', ['a', 'a', 'b'], ['a', 'a', 'b']), 3)).toContain('not 3');
+    expect(unconverged(full(0), 3, ['c'])).toBe('replicas on c [a,b,c]');
+  });
+
+  it('C6: passes when a sample within the time after the heal shows every partition converged', () => {
+    const spec = { resource: 'r', since: 1_000, withinMs: 5_000, replicationFactor: 3 };
+    const history = [
+      sample(500, [full(0), full(1)]), // before the heal: does not count
+      sample(2_000, [full(0), part(1, 'a', ['a'])]),
+      sample(4_000, [full(0), full(1)], 'other'),
+      sample(5_500, [full(0), full(1)]),
+    ];
+    expect(convergedAt(history, spec)).toBe(5_500);
+    expect(checkConvergence(history, spec)).toEqual([]);
+  });
+
+  it('C6: names the partitions still short when the time runs out, and when it converged later', () => {
+    const spec = { resource: 'r', since: 1_000, withinMs: 5_000, replicationFactor: 3 };
+    const late = [
+      sample(500, [full(0), full(1)]),
+      sample(3_000, [full(0), part(1, 'a', ['a', 'b'])]),
+      sample(9_000, [full(0), full(1)]),
+    ];
+    expect(checkConvergence(late, spec)).toEqual([
+      {
+        checker: 'C6',
+        message:
+          'r not converged 5.0 s after the heal (only 8.0 s after it): r/1 ISR [a,b] short of replicas [a,b,c]',
+      },
+    ]);
+    expect(checkConvergence(late.slice(0, 2), spec)[0].message).toContain('and not since');
+    expect(checkConvergence([sample(3_000, [])], spec)[0].message).toContain('no partitions');
+    expect(checkConvergence(late.slice(0, 1), spec)).toEqual([
+      { checker: 'C6', message: 'no map of r sampled in the 5.0 s after the heal' },
+    ]);
+    // A node that must be empty by then (drained, or dead and re-placed) keeps it unconverged.
+    expect(
+      checkConvergence([sample(2_000, [full(0)])], { ...spec, excluded: ['c'] })[0].message,
+    ).toContain('r/0 replicas on c');
   });
 });

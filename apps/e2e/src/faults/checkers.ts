@@ -5,12 +5,13 @@ import {
   type Grant,
   type HistoryEntry,
   type PutFail,
+  type SampledPartition,
   type PutInvoke,
   type PutOk,
 } from './history';
 
-/** RELIABILITY.md's checkers C1–C5, pure functions over a recorded history. */
-export type CheckerName = 'C1' | 'C2' | 'C3' | 'C4' | 'C5';
+/** RELIABILITY.md's checkers C1–C6, pure functions over a recorded history. */
+export type CheckerName = 'C1' | 'C2' | 'C3' | 'C4' | 'C5' | 'C6';
 
 export interface Violation {
   checker: CheckerName;
@@ -149,7 +150,11 @@ export function checkLeaderGrants(history: readonly HistoryEntry[]): Violation[]
 /**
  * C5: nothing is accepted with an epoch below the highest seen — no role assignment a node
  * accepted after a higher one, and no write acknowledged with an epoch below a leader grant the
- * client had already seen when the acknowledgement arrived (a zombie leader's write).
+ * client had already seen when it sent the write (a zombie leader's write). Not "seen when the
+ * acknowledgement arrived": an old leader may commit a write on every ISR member (the new leader
+ * included) just before it hears of a leader move, and its reply, on another connection than the
+ * grant event, can arrive after the event (seen in S19, with a drain moving leadership). Whether
+ * such a write survived is C1's business.
  */
 export function checkStaleAccepts(history: readonly HistoryEntry[]): Violation[] {
   const violations: Violation[] = [];
@@ -180,13 +185,13 @@ export function checkStaleAccepts(history: readonly HistoryEntry[]): Violation[]
     const put = invokes.get(ok.id);
     if (!put) continue;
     const seen = (grants.get(partitionKey(put.resource, put.partition)) ?? []).filter(
-      (g) => g.t < ok.t,
+      (g) => g.t < put.t,
     );
     const highest = seen.reduce((max, g) => Math.max(max, g.epoch), 0);
     if (BigInt(ok.epoch) < BigInt(highest)) {
       violations.push({
         checker: 'C5',
-        message: `put #${ok.id} on ${partitionKey(put.resource, put.partition)} acknowledged at epoch ${ok.epoch} after epoch ${highest} was granted`,
+        message: `put #${ok.id} on ${partitionKey(put.resource, put.partition)} sent after epoch ${highest} was granted, acknowledged at epoch ${ok.epoch}`,
       });
     }
   }
@@ -201,6 +206,94 @@ export function checkAll(history: readonly HistoryEntry[]): Violation[] {
     ...checkNoDuplicateOffsets(history),
     ...checkLeaderGrants(history),
     ...checkStaleAccepts(history),
+  ];
+}
+
+/** What C6 expects of one resource once the faults healed. */
+export interface ConvergenceSpec {
+  resource: string;
+  /** When the last fault healed (the last restart; or the faults themselves when nothing heals). */
+  since: number;
+  withinMs: number;
+  replicationFactor: number;
+  /** Nodes that must hold no replica by then (dead for good, drained). */
+  excluded?: readonly string[];
+}
+
+/**
+ * Why a partition is not converged — led by an in-sync replica, `rf` distinct replicas, every one
+ * in sync, none on an excluded node — or null when it is.
+ */
+export function unconverged(
+  p: SampledPartition,
+  rf: number,
+  excluded: readonly string[] = [],
+): string | null {
+  const replicas = new Set(p.replicas);
+  const gone = p.replicas.filter((n) => excluded.includes(n));
+  if (p.leader === null) return 'no leader';
+  if (!p.isr.includes(p.leader)) return `leader ${p.leader} not in the ISR [${p.isr.join(',')}]`;
+  if (gone.length > 0) return `replicas on ${gone.join(',')} [${p.replicas.join(',')}]`;
+  if (replicas.size !== rf || p.replicas.length !== rf)
+    return `replicas [${p.replicas.join(',')}], not ${rf}`;
+  if (p.isr.length !== replicas.size || !p.isr.every((n) => replicas.has(n)))
+    return `ISR [${p.isr.join(',')}] short of replicas [${p.replicas.join(',')}]`;
+  return null;
+}
+
+function samplesSince(history: readonly HistoryEntry[], spec: ConvergenceSpec) {
+  return byType(history, 'map')
+    .filter((m) => m.resource === spec.resource && m.t >= spec.since)
+    .sort((a, b) => a.t - b.t);
+}
+
+/** The time of the first map sample from `since` on in which every partition is converged, or null. */
+export function convergedAt(
+  history: readonly HistoryEntry[],
+  spec: ConvergenceSpec,
+): number | null {
+  const first = samplesSince(history, spec).find(
+    (m) =>
+      m.partitions.length > 0 &&
+      m.partitions.every((p) => unconverged(p, spec.replicationFactor, spec.excluded) === null),
+  );
+  return first?.t ?? null;
+}
+
+/**
+ * C6: within `withinMs` of the heal, a map sample shows every partition of the resource led, with
+ * its full replication factor in sync, on none of the excluded nodes.
+ */
+export function checkConvergence(
+  history: readonly HistoryEntry[],
+  spec: ConvergenceSpec,
+): Violation[] {
+  const at = convergedAt(history, spec);
+  const deadline = spec.since + spec.withinMs;
+  if (at !== null && at <= deadline) return [];
+  const window = samplesSince(history, spec).filter((m) => m.t <= deadline);
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const last = window.at(-1);
+  if (!last)
+    return [
+      {
+        checker: 'C6',
+        message: `no map of ${spec.resource} sampled in the ${seconds(spec.withinMs)} after the heal`,
+      },
+    ];
+  const stuck = last.partitions
+    .map((p) => [p.partition, unconverged(p, spec.replicationFactor, spec.excluded)] as const)
+    .filter((x): x is readonly [number, string] => x[1] !== null);
+  const later = at === null ? 'and not since' : `(only ${seconds(at - spec.since)} after it)`;
+  return [
+    {
+      checker: 'C6',
+      message:
+        `${spec.resource} not converged ${seconds(spec.withinMs)} after the heal ${later}: ` +
+        (last.partitions.length === 0
+          ? 'no partitions in the map'
+          : stuck.map(([p, why]) => `${spec.resource}/${p} ${why}`).join('; ')),
+    },
   ];
 }
 

@@ -10,7 +10,15 @@ const ROOT = join(__dirname, '../../../..');
  * faults injected, and the final reads. Times are the test process's Date.now().
  */
 export type HistoryEntry =
-  PutInvoke | PutOk | PutFail | PutInfo | FinalRead | Grant | CommandOutcome | FaultMark;
+  | PutInvoke
+  | PutOk
+  | PutFail
+  | PutInfo
+  | FinalRead
+  | Grant
+  | CommandOutcome
+  | FaultMark
+  | MapSample;
 
 export interface PutInvoke {
   type: 'invoke';
@@ -90,8 +98,25 @@ export interface CommandOutcome {
 export interface FaultMark {
   type: 'fault';
   t: number;
-  action: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'restart' | 'replay' | 'heal';
+  action: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'restart' | 'replay' | 'heal' | 'drain' | 'join';
   target: string;
+}
+
+/** One partition as the map showed it. */
+export interface SampledPartition {
+  partition: number;
+  leader: string | null;
+  epoch: number;
+  isr: string[];
+  replicas: string[];
+}
+
+/** A resource's slice of the map (`GET /map`) as polled at `t`: what C6 judges convergence by. */
+export interface MapSample {
+  type: 'map';
+  t: number;
+  resource: string;
+  partitions: SampledPartition[];
 }
 
 /** Reply codes that mean a put was refused before it touched the log (API.md). */

@@ -1,6 +1,6 @@
 import { waitFor } from '@tessera/testing';
-import { type EventLog, TestCluster } from '../cluster';
-import { checkAll } from './checkers';
+import { type EventLog } from '../cluster';
+import { checkConvergence } from './checkers';
 import { History } from './history';
 import { type KvWriter } from './kv-writer';
 import { WrittenFleet } from './written-fleet';
@@ -20,7 +20,6 @@ const PARTITIONS = 16;
  * old-epoch role commands), on one fleet, under a client writing to every partition throughout.
  */
 describe('faults: a leader node killed (S2), old-epoch commands replayed (S17)', () => {
-  let cluster: TestCluster;
   let events: EventLog;
   let recorder: ControlPlaneRecorder;
   let writer: KvWriter;
@@ -32,40 +31,20 @@ describe('faults: a leader node killed (S2), old-epoch commands replayed (S17)',
   const withLogs = (error: unknown): never => fleet.withLogs(error);
 
   beforeAll(async () => {
-    fleet = await WrittenFleet.start('s2', history, { nodes: NODES, resource: RESOURCE, partitions: PARTITIONS });
-    ({ cluster, events, recorder, writer } = fleet);
+    fleet = await WrittenFleet.start('s2', history, {
+      nodes: NODES,
+      resource: RESOURCE,
+      partitions: PARTITIONS,
+    });
+    ({ events, recorder, writer } = fleet);
   }, 120_000);
 
   afterAll(() => fleet?.close(), 60_000);
 
   it('S2: every partition the killed node led gets a new leader at epoch + 1; restarted, it rejoins as a follower', async () => {
-    const before = await orders();
-    const ledBy = new Map<string, number>();
-    for (const p of before.partitions)
-      if (p.leader) ledBy.set(p.leader, (ledBy.get(p.leader) ?? 0) + 1);
-    const [victim, count] = [...ledBy].sort((a, b) => b[1] - a[1])[0];
-    expect(count).toBeGreaterThanOrEqual(4);
-    const moved = before.partitions.filter((p) => p.leader === victim);
-
-    const killedAt = history.fault('SIGKILL', victim);
-    await cluster.kill(victim);
-    await waitFor(
-      'the victim DEAD',
-      () => events.nodeStates(victim, killedAt).some((e) => e.body['state'] === 'DEAD'),
-      {
-        timeoutMs: 10_000,
-      },
-    ).catch(withLogs);
-    const after = await waitFor(
-      'new leaders for the victim’s partitions',
-      async () => {
-        const r = await orders();
-        return moved.every((p) => ![null, victim].includes(r.partitions[p.partition].leader))
-          ? r
-          : undefined;
-      },
-      { timeoutMs: 10_000 },
-    ).catch(withLogs);
+    const { node: victim, leads } = await fleet.topLeader();
+    expect(leads).toBeGreaterThanOrEqual(4);
+    const { killedAt, moved, after } = await fleet.failover(victim, 10_000);
     for (const p of moved) {
       const now = after.partitions[p.partition];
       expect({ partition: p.partition, epoch: now.epoch }).toEqual({
@@ -100,15 +79,7 @@ describe('faults: a leader node killed (S2), old-epoch commands replayed (S17)',
 
     // The scenario restarts the node after 20 s; what matters is that it comes back after its
     // partitions failed over, which has happened by now, so it restarts at once.
-    const restartedAt = history.fault('restart', victim);
-    cluster.restartNode(victim);
-    await waitFor(
-      'the victim ALIVE again',
-      () => events.nodeStates(victim, restartedAt).some((e) => e.body['state'] === 'ALIVE'),
-      {
-        timeoutMs: 20_000,
-      },
-    ).catch(withLogs);
+    const restartedAt = await fleet.restart(victim);
     const isFollowerNow = (report: ReportedReplica[] | undefined) =>
       report !== undefined &&
       moved.every((p) =>
@@ -128,13 +99,8 @@ describe('faults: a leader node killed (S2), old-epoch commands replayed (S17)',
       },
     ).catch(withLogs);
     // C6: converged — every partition led and its full replication factor in sync, ≤ 30 s after the restart.
-    await waitFor(
-      'RF restored',
-      async () => (await orders()).partitions.every((p) => p.leader !== null && p.isr.length === 3),
-      {
-        timeoutMs: 30_000,
-      },
-    ).catch(withLogs);
+    const converged = await fleet.waitConverged(30_000, { since: restartedAt });
+    expect(checkConvergence(history.entries, converged.spec)).toEqual([]);
     const final = await orders();
     for (const p of moved) expect(final.partitions[p.partition].leader).not.toBe(victim);
   });
@@ -198,11 +164,7 @@ describe('faults: a leader node killed (S2), old-epoch commands replayed (S17)',
   });
 
   it('keeps every checker clean over the whole run (C1–C5)', async () => {
-    await writer.stop();
-    history.fault('heal', 'all');
-    await writer.readBack();
-    const violations = checkAll(history.entries);
-    const file = history.save();
+    const { violations, file } = await fleet.check();
     expect({ violations: violations.slice(0, 20), history: file }).toEqual({
       violations: [],
       history: file,

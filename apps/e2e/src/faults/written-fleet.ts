@@ -1,7 +1,21 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
-import { type MapResourceV1, type MapViewV1, type NodeViewV1 } from '@tessera/contracts';
+import {
+  type MapResourceV1,
+  type MapViewV1,
+  type NodeViewV1,
+  type PartitionViewV1,
+} from '@tessera/contracts';
 import { waitFor } from '@tessera/testing';
 import { type EventLog, type KvNodeSpec, TestCluster } from '../cluster';
+import {
+  checkAll,
+  checkConvergence,
+  type ConvergenceSpec,
+  convergedAt,
+  type Violation,
+} from './checkers';
 import { type History } from './history';
 import { KvWriter } from './kv-writer';
 import { ControlPlaneRecorder } from './recorder';
@@ -11,6 +25,27 @@ export interface WrittenFleetOptions {
   resource: string;
   partitions: number;
   replicationFactor?: number;
+  /** Extra environment for every service and node (e.g. a short re-placement grace delay). */
+  env?: Record<string, string>;
+}
+
+/** A node SIGKILLed and the partitions it led failed over (`failover`). */
+export interface Failover {
+  victim: string;
+  killedAt: number;
+  /** The partitions it led, as they were before the kill. */
+  moved: PartitionViewV1[];
+  /** The resource once every one of them had another leader. */
+  after: MapResourceV1;
+  /** From the kill to the last of those partitions seen led elsewhere. */
+  ms: number;
+}
+
+/** What `waitConverged` observed: the C6 spec to check, and how long convergence took. */
+export interface Convergence {
+  spec: ConvergenceSpec;
+  /** From `spec.since` to the first fully converged map sample; null if none within the time. */
+  ms: number | null;
 }
 
 /**
@@ -29,48 +64,69 @@ export class WrittenFleet {
     private readonly options: WrittenFleetOptions,
   ) {}
 
-  static async start(prefix: string, history: History, options: WrittenFleetOptions): Promise<WrittenFleet> {
-    const cluster = await TestCluster.start(prefix, { nodes: options.nodes });
-    const withLogs = (error: unknown): never => {
-      throw new Error(`${String(error)}\n${cluster.logs()}`);
-    };
-    const events = await cluster.collectEvents();
-    const recorder = await ControlPlaneRecorder.start(cluster.env.natsUrl, cluster.env.cluster, history, events);
-    const nc = await connect({ servers: cluster.env.natsUrl });
-    const rf = options.replicationFactor ?? 3;
+  static async start(
+    prefix: string,
+    history: History,
+    options: WrittenFleetOptions,
+  ): Promise<WrittenFleet> {
+    const cluster = await TestCluster.start(prefix, { nodes: options.nodes, env: options.env });
+    let fleet: WrittenFleet | undefined;
+    try {
+      const events = await cluster.collectEvents();
+      const { natsUrl, cluster: name } = cluster.env;
+      const recorder = await ControlPlaneRecorder.start(natsUrl, name, history, events);
+      const nc = await connect({ servers: natsUrl });
+      const writer = new KvWriter(nc, name, history, {
+        resource: options.resource,
+        partitionCount: options.partitions,
+        partitions: Array.from({ length: options.partitions }, (_, p) => p),
+        prefix,
+      });
+      fleet = new WrittenFleet(cluster, events, recorder, writer, nc, history, options);
+      await fleet.settle();
+      return fleet;
+    } catch (error) {
+      // A fleet that never came up is stopped here: the suite has no fleet to close.
+      const logs = cluster.logs();
+      await (fleet ? fleet.close() : cluster.stop()).catch(() => undefined);
+      throw new Error(`${String(error)}\n${logs}`);
+    }
+  }
+
+  /** Every node ALIVE, the resource created and fully in sync, a write acknowledged on each partition. */
+  private async settle(): Promise<void> {
+    const { nodes: expected, resource, partitions } = this.options;
+    const rf = this.options.replicationFactor ?? 3;
     await waitFor(
       'every node ALIVE',
       async () => {
-        const nodes = (await cluster.api<NodeViewV1[]>('GET', '/nodes')).body;
-        return nodes.length === options.nodes.length && nodes.every((n) => n.state === 'ALIVE');
+        const nodes = (await this.cluster.api<NodeViewV1[]>('GET', '/nodes')).body;
+        return nodes.length === expected.length && nodes.every((n) => n.state === 'ALIVE');
       },
       { timeoutMs: 30_000 },
-    ).catch(withLogs);
-    const created = await cluster.api('POST', '/resources', {
-      name: options.resource,
-      partitions: options.partitions,
+    );
+    const created = await this.cluster.api('POST', '/resources', {
+      name: resource,
+      partitions,
       replicationFactor: rf,
     });
     if (created.status !== 201) throw new Error(`resource not created: ${created.status}`);
-    const partitions = Array.from({ length: options.partitions }, (_, p) => p);
-    const writer = new KvWriter(nc, cluster.env.cluster, history, {
-      resource: options.resource,
-      partitionCount: options.partitions,
-      partitions,
-      prefix,
-    });
-    const fleet = new WrittenFleet(cluster, events, recorder, writer, nc, history, options);
     await waitFor(
       'every partition led, fully in sync',
       async () => {
-        const r = await fleet.resource().catch(() => undefined);
-        return r && r.partitions.length === options.partitions && r.partitions.every((p) => p.leader !== null && p.isr.length === rf);
+        const r = await this.resource().catch(() => undefined);
+        return (
+          r &&
+          r.partitions.length === partitions &&
+          r.partitions.every((p) => p.leader !== null && p.isr.length === rf)
+        );
       },
       { timeoutMs: 30_000 },
-    ).catch(withLogs);
-    writer.start();
-    await waitFor('a write acknowledged on every partition', () => partitions.every((p) => writer.acked(p) > 0)).catch(withLogs);
-    return fleet;
+    );
+    this.writer.start();
+    await waitFor('a write acknowledged on every partition', () =>
+      Array.from({ length: partitions }, (_, p) => p).every((p) => this.writer.acked(p) > 0),
+    );
   }
 
   async map(): Promise<MapViewV1> {
@@ -81,6 +137,123 @@ export class WrittenFleet {
     const found = (await this.map()).resources.find((r) => r.name === this.options.resource);
     if (!found) throw new Error(`no ${this.options.resource} in the map`);
     return found;
+  }
+
+  /** The node leading the most partitions now, and how many it leads. */
+  async topLeader(): Promise<{ node: string; leads: number }> {
+    const led = new Map<string, number>();
+    for (const p of (await this.resource()).partitions)
+      if (p.leader) led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
+    const [node, leads] = [...led].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
+    return { node, leads };
+  }
+
+  /** SIGKILLs a node, then waits until it is DEAD and every partition it led has another leader. */
+  async failover(victim: string, timeoutMs = 15_000): Promise<Failover> {
+    const moved = (await this.resource()).partitions.filter((p) => p.leader === victim);
+    const killedAt = this.history.fault('SIGKILL', victim);
+    await this.cluster.kill(victim);
+    await waitFor(
+      `${victim} DEAD`,
+      () => this.events.nodeStates(victim, killedAt).some((e) => e.body['state'] === 'DEAD'),
+      { timeoutMs },
+    ).catch(this.withLogs);
+    const after = await waitFor(
+      `new leaders for the partitions ${victim} led`,
+      async () => {
+        const r = await this.resource();
+        return moved.every((p) => ![null, victim].includes(r.partitions[p.partition].leader))
+          ? r
+          : undefined;
+      },
+      { timeoutMs },
+    ).catch(this.withLogs);
+    return { victim, killedAt, moved, after, ms: Date.now() - killedAt };
+  }
+
+  /** Restarts a killed node with its id and data directory; resolves once it is ALIVE again. */
+  async restart(nodeId: string, timeoutMs = 20_000): Promise<number> {
+    const restartedAt = this.history.fault('restart', nodeId);
+    this.cluster.restartNode(nodeId);
+    await waitFor(
+      `${nodeId} ALIVE again`,
+      () => this.events.nodeStates(nodeId, restartedAt).some((e) => e.body['state'] === 'ALIVE'),
+      { timeoutMs },
+    ).catch(this.withLogs);
+    return restartedAt;
+  }
+
+  /** Polls the map into the history (for C6); returns the resource as seen. */
+  async sample(): Promise<MapResourceV1> {
+    const r = await this.resource();
+    this.history.add({
+      type: 'map',
+      t: Date.now(),
+      resource: r.name,
+      partitions: r.partitions.map(({ partition, leader, epoch, isr, replicas }) => ({
+        partition,
+        leader,
+        epoch,
+        isr,
+        replicas,
+      })),
+    });
+    return r;
+  }
+
+  /**
+   * Samples the map until every partition is led with its full replication factor in sync (on
+   * none of `excluded`), or `timeoutMs` after `since` (default now). Does not throw: C6 (see
+   * `check`) judges the samples, and names what was still short.
+   */
+  async waitConverged(
+    timeoutMs: number,
+    options: { since?: number; excluded?: readonly string[] } = {},
+  ): Promise<Convergence> {
+    const spec: ConvergenceSpec = {
+      resource: this.options.resource,
+      since: options.since ?? Date.now(),
+      withinMs: timeoutMs,
+      replicationFactor: this.options.replicationFactor ?? 3,
+      excluded: options.excluded ?? [],
+    };
+    for (;;) {
+      await this.sample().catch(() => undefined); // a coordinator hiccup: the next sample counts
+      const at = convergedAt(this.history.entries, spec);
+      if (at !== null) return { spec, ms: at - spec.since };
+      if (Date.now() > spec.since + timeoutMs) return { spec, ms: null };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /**
+   * Ends the run: stops the writer, reads every written key back from the current leaders, and
+   * runs C1–C5 over the history, and C6 for each convergence given. Saves the history.
+   */
+  async check(
+    convergence: readonly ConvergenceSpec[] = [],
+  ): Promise<{ violations: Violation[]; file: string }> {
+    await this.writer.stop();
+    this.history.fault('heal', 'all');
+    await this.writer.readBack().catch(this.withLogs);
+    const violations = [
+      ...checkAll(this.history.entries),
+      ...convergence.flatMap((c) => checkConvergence(this.history.entries, c)),
+    ];
+    const file = this.history.save();
+    // Beside the history: what each process said (TESSERA_TEST_SAVE_LOGS=1 keeps them on success too).
+    if (violations.length > 0 || process.env['TESSERA_TEST_SAVE_LOGS'])
+      this.saveLogs(file.replace(/\.jsonl$/, '.logs'));
+    return { violations, file };
+  }
+
+  private saveLogs(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    const procs = [
+      ...[...this.cluster.instances.values()].map((i) => i.proc),
+      ...this.cluster.nodes.values(),
+    ];
+    for (const p of procs) writeFileSync(join(dir, `${p.name}.log`), p.output());
   }
 
   /** Rethrows with every process's recent log, for a failing wait. */

@@ -19,7 +19,10 @@ export interface FollowerPartitionHooks {
   nodeId: string;
   /** The leader says our epoch is old (or keeps refusing us): ask consensus for our roles. */
   onStaleRole(): void;
-  /** We reached the leader's log end for the first time (or again after leaving the ISR). */
+  /**
+   * We reached the leader's log end: the first time (or the first again after leaving the ISR),
+   * and every time after while the ISR does not include us.
+   */
   onCaughtUp(): void;
   logger: FollowerLogger;
   /** Pause after a refusal or a bad answer before this partition is fetched again. */
@@ -185,12 +188,20 @@ export class FollowerPartition {
     }
     // Durable before the next fetch: the next fetch offset tells the leader we have them.
     await store.appendReplicated(records);
-    if (sentOffset + records.length >= logEndOffset && !this.caughtUp) {
+    if (sentOffset + records.length < logEndOffset) return;
+    if (!this.caughtUp) {
       this.caughtUp = true;
       this.hooks.logger.info(
         { ...this.context, logEndOffset: store.logEndOffset, highWatermark },
         'caught up with the leader',
       );
+      this.hooks.onCaughtUp();
+    } else if (!this.assignment.isr.includes(this.hooks.nodeId)) {
+      // Replication admits us by comparing our last report with the leader's last high
+      // watermark. Both report on timers of their own: a leader that always reports just after
+      // us shows a watermark we have not fetched yet whenever writes flow, and keeps us out for
+      // as long as that lasts (tens of seconds seen). So, until we are in, every time we reach
+      // its log end we ask for a report (coalesced by the node agent).
       this.hooks.onCaughtUp();
     }
   }
