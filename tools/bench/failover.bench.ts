@@ -12,15 +12,24 @@
  * BENCH_SIZES (default 1000,10000), BENCH_ROUNDS (5), BENCH_TAKEOVER_ROUNDS (5), BENCH_NODES
  * (default `kv`; `light` runs bare node agents without data instead of kv-nodes, to time the
  * control plane alone; `kv,light` runs both). Every figure is wall-clock on this machine with the
- * default settings of every service.
+ * default settings of every service. BENCH_OUT writes the JSON elsewhere (exploratory runs);
+ * BENCH_LOG_DIR keeps every process's log.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Table from 'cli-table3';
 import { WORKSPACE_ROOT } from '@tessera/testing';
 import { controllerTakeoverRound, type TakeoverRound } from './failover/controller-takeover';
-import { log, NODE_COUNT, type NodeKind, RF, startFleet, stopFleet } from './failover/fleet';
+import {
+  type Fleet,
+  log,
+  NODE_COUNT,
+  type NodeKind,
+  RF,
+  startFleet,
+  stopFleet,
+} from './failover/fleet';
 import { nodeFailoverRound, type NodeFailoverRound } from './failover/node-failover';
 import { ms, summarize, type Summary } from './failover/stats';
 
@@ -88,6 +97,18 @@ interface Config {
 const label = (c: Config) =>
   `${c.nodes === 'light' ? 'light ' : ''}${c.partitions.toLocaleString('en')}`;
 
+/** On a machine this busy, nine services booting at once can miss the 30 s readiness wait. */
+async function startFleetWithRetries(config: Config, attempts = 3): Promise<Fleet> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startFleet(config.partitions, config.nodes);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      log(`${label(config)}: the fleet did not come up (${String(error)}); trying again`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const configs: Config[] = NODE_KINDS.flatMap((nodes) =>
     SIZES.map((partitions) => ({ nodes, partitions })),
@@ -101,7 +122,7 @@ async function main(): Promise<void> {
     );
     const rounds: NodeFailoverRound[] = [];
     failovers.set(config, rounds);
-    const fleet = await startFleet(config.partitions, config.nodes).catch((error: unknown) => {
+    const fleet = await startFleetWithRetries(config).catch((error: unknown) => {
       log(`${label(config)}: the fleet did not come up: ${String(error)}`);
       notes.push(`${label(config)}: the fleet did not come up: ${String(error)}`);
       return null;
@@ -224,9 +245,9 @@ async function main(): Promise<void> {
       `${table.toString()}\n${takeoverTable.toString()}\n${anchorTable.toString()}\n`,
   );
 
-  const out = join(WORKSPACE_ROOT, 'bench', 'results');
-  mkdirSync(out, { recursive: true });
-  const file = join(out, 'failover.json');
+  const file =
+    process.env['BENCH_OUT'] ?? join(WORKSPACE_ROOT, 'bench', 'results', 'failover.json');
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
     file,
     JSON.stringify(

@@ -249,6 +249,29 @@ describe(HealthMonitor.name, () => {
     expect(received.some((e) => e.nodeId === 'n3')).toBe(false);
   });
 
+  it('holds its own stall against no live node, and gives a silent one no credit for it', async () => {
+    startHeartbeats('n4');
+    await waitFor('n4 ALIVE', async () => (await stateOf('n4')) === 'ALIVE', { timeoutMs: 5_000 });
+    const eventsBefore = received.length;
+    // n4 falls silent; half a second later (its last heartbeat read, phi still low) health
+    // freezes for 3 s while n2 keeps heartbeating into its socket.
+    stopHeartbeats('n4');
+    await new Promise((r) => setTimeout(r, 500));
+    sut.signal('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 3_000));
+    sut.signal('SIGCONT');
+
+    await waitFor('the DEAD event of n4', () => eventsOf('n4').includes('ALIVE->DEAD'), {
+      timeoutMs: 5_000,
+    });
+    // n2's heartbeats queued during the stall were read before anyone was judged.
+    expect(received.slice(eventsBefore).filter((e) => e.nodeId === 'n2')).toEqual([]);
+    expect(await stateOf('n2')).toBe('ALIVE');
+    // n4 was silent for the whole stall: straight to DEAD at the first verdict after it, not
+    // ALIVE → SUSPECT → DEAD a second later as if the stall had been silence-free.
+    expect(eventsOf('n4')).toEqual(['null->ALIVE', 'ALIVE->DEAD']);
+  });
+
   it('keeps live nodes ALIVE and dead ones DEAD across its own restart', async () => {
     const eventsBefore = received.length;
     await sut.stop();

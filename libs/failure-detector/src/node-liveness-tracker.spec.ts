@@ -34,6 +34,43 @@ function simulate(
   return transitions;
 }
 
+/**
+ * Like `simulate`, but the monitor freezes during each `[from, to)` of `stalls` (no tick runs, no
+ * heartbeat is read), as health does when its event loop stalls. Its first tick after a freeze
+ * fires late, so it begins a catch-up, reads what queued up (arrival = when read), ends the
+ * catch-up and only then evaluates — the order HealthMonitor keeps (timer, poll phase, setImmediate).
+ */
+function simulateWithStalls(
+  sut: NodeLivenessTracker,
+  heartbeats: Record<string, number[]>,
+  stalls: readonly { from: number; to: number }[],
+  untilMs: number,
+): LivenessTransition[] {
+  const arrivals = Object.entries(heartbeats)
+    .flatMap(([nodeId, times]) => times.map((at) => ({ nodeId, at })))
+    .sort((a, b) => a.at - b.at);
+  const frozen = (t: number) => stalls.some((s) => t >= s.from && t < s.to);
+  const transitions: LivenessTransition[] = [];
+  let next = 0;
+  let late = false;
+  for (let now = 0; now <= untilMs; now += TICK) {
+    if (frozen(now)) {
+      late = true;
+      continue;
+    }
+    if (late) sut.beginCatchUp();
+    for (; next < arrivals.length && arrivals[next].at <= now; next++) {
+      const { nodeId, at } = arrivals[next];
+      // Read when it arrived, unless it arrived while the monitor was frozen: then only now.
+      sut.heartbeat(nodeId, frozen(at) || late ? Math.max(at, now) : at);
+    }
+    if (late) sut.endCatchUp();
+    late = false;
+    transitions.push(...sut.evaluate(now));
+  }
+  return transitions;
+}
+
 /** Heartbeat times every INTERVAL ms with the given jitters, from `startMs` until `endMs` (exclusive). */
 function schedule(startMs: number, endMs: number, jitters: number[] = []): number[] {
   const times: number[] = [];
@@ -180,26 +217,24 @@ describe(NodeLivenessTracker.name, () => {
     });
   });
 
-  it('does not suspect anyone when its own event loop stalls, if the stall is compensated', () => {
+  it('does not suspect anyone when its own event loop stalls and it catches up before judging', () => {
     const sut = new NodeLivenessTracker();
     const beats = { 'kv-1': schedule(0, 10_000), 'kv-2': schedule(37, 10_000) };
-    // Between 4 s and 6 s the monitor is frozen: no heartbeat is read and no tick runs. When it
-    // wakes, its first tick sees the lag (as a timer-drift probe would) before the queued I/O.
-    const arrivals = Object.entries(beats).flatMap(([nodeId, ts]) =>
-      ts.map((at) => ({ nodeId, at })),
-    );
-    arrivals.sort((a, b) => a.at - b.at);
-    const transitions: LivenessTransition[] = [];
-    let i = 0;
-    for (let now = 0; now <= 10_000; now += TICK) {
-      if (now > 4_000 && now < 6_000) continue;
-      if (now === 6_000) sut.compensatePause(2_000 - TICK, now);
-      transitions.push(...sut.evaluate(now));
-      for (; i < arrivals.length && arrivals[i].at <= now; i++)
-        sut.heartbeat(arrivals[i].nodeId, now);
-    }
+
+    const transitions = simulateWithStalls(sut, beats, [{ from: 4_010, to: 6_000 }], 10_000);
 
     expect(transitions.filter((t) => t.from !== null)).toEqual([]);
+  });
+
+  it('gives a node that died during its stall no credit for the stall', () => {
+    const sut = new NodeLivenessTracker();
+    // kv-1 is killed at 4.1 s; the monitor is frozen from 4.01 s to 9 s.
+    const beats = { 'kv-1': schedule(0, 4_100), 'kv-2': schedule(37, 12_000) };
+
+    const transitions = simulateWithStalls(sut, beats, [{ from: 4_010, to: 9_000 }], 12_000);
+
+    expect(firstDeath(transitions, 'kv-1')?.atMs).toBe(9_000);
+    expect(firstDeath(transitions, 'kv-2')).toBeUndefined();
   });
 
   describe('properties', () => {
@@ -242,6 +277,69 @@ describe(NodeLivenessTracker.name, () => {
           },
         ),
         { numRuns: 50 },
+      );
+    });
+
+    const stallsArb = fc.array(
+      fc.record({
+        from: fc.integer({ min: 1_000, max: 18_000 }),
+        length: fc.integer({ min: 1, max: 5_000 }),
+      }),
+      { maxLength: 4 },
+    );
+    const toStalls = (xs: { from: number; length: number }[]) =>
+      xs.map(({ from, length }) => ({ from, to: from + length }));
+
+    it('nodes heartbeating on time are never suspected, however the monitor stalls', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: -150, max: 150 }), { minLength: 1, maxLength: 100 }),
+          stallsArb,
+          (jitters, stalls) => {
+            const sut = new NodeLivenessTracker();
+            const transitions = simulateWithStalls(
+              sut,
+              { 'kv-1': schedule(150, 20_000, jitters), 'kv-2': schedule(80, 20_000) },
+              toStalls(stalls),
+              20_000,
+            );
+
+            expect(transitions.map((t) => t.to)).toEqual(['ALIVE', 'ALIVE']);
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+
+    it('a stall of the monitor delays a death no further than reading its last heartbeat late', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 2_000, max: 15_000 }),
+          fc.array(fc.integer({ min: -40, max: 40 }), { minLength: 1, maxLength: 50 }),
+          stallsArb,
+          (killAt, jitters, stallList) => {
+            const sut = new NodeLivenessTracker();
+            const stalls = toStalls(stallList).sort((a, b) => a.from - b.from);
+            const beats = schedule(0, killAt, jitters);
+            const transitions = simulateWithStalls(sut, { 'kv-1': beats }, stalls, 25_000);
+            const death = firstDeath(transitions, 'kv-1');
+            const afterStalls = (t: number) => {
+              let at = t;
+              for (const s of stalls)
+                if (at >= s.from && at < s.to) at = Math.ceil(s.to / TICK) * TICK;
+              return at;
+            };
+            // Its last heartbeat counts when it was read: after the stall it arrived in, if any.
+            // From there (or the kill) it is DEAD within 1.5 s, or at the first tick after a stall
+            // covering that moment; the stall itself earns it no further credit.
+            const lastRead = afterStalls(Math.max(...beats));
+            const due = afterStalls(Math.max(killAt, lastRead) + 1_500);
+
+            expect(death).toBeDefined();
+            expect(death!.atMs).toBeLessThanOrEqual(due);
+          },
+        ),
+        { numRuns: 100 },
       );
     });
 

@@ -94,9 +94,16 @@ export class NodeLivenessTracker {
     this.detector.heartbeat(nodeId, nowMs);
   }
 
-  /** See {@link PhiAccrualDetector.compensatePause}: call it with the measured lag of this process. */
-  compensatePause(pauseMs: number, nowMs?: number): void {
-    this.detector.compensatePause(pauseMs, nowMs);
+  /**
+   * See {@link PhiAccrualDetector.beginCatchUp}: call it when this process finds it stalled, then
+   * read the heartbeats that queued meanwhile, then `endCatchUp()` and `evaluate`.
+   */
+  beginCatchUp(): void {
+    this.detector.beginCatchUp();
+  }
+
+  endCatchUp(): void {
+    this.detector.endCatchUp();
   }
 
   /** Applies the thresholds at `nowMs` and returns the state changes, in tracking order. */

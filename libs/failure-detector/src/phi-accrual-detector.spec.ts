@@ -155,49 +155,78 @@ describe(PhiAccrualDetector.name, () => {
     });
   });
 
-  describe('compensatePause', () => {
-    it('does not count a stall of the monitor itself as silence', () => {
+  describe('catch-up after a stall of the monitor', () => {
+    /** The monitor froze `stallMs` after `last`; heartbeats kept coming every INTERVAL and are read at `last + stallMs`. */
+    function stallAndCatchUp(sut: PhiAccrualDetector, last: number, stallMs: number): number {
+      const readAt = last + stallMs;
+      sut.beginCatchUp();
+      for (let sent = last + INTERVAL; sent <= readAt; sent += INTERVAL)
+        sut.heartbeat('n1', readAt);
+      sut.endCatchUp();
+      return readAt;
+    }
+
+    it('counts heartbeats read late as arrivals when they are read', () => {
       const sut = new PhiAccrualDetector();
       const last = feed(sut, 'n1', Array<number>(20).fill(INTERVAL));
-      const before = sut.phi('n1', last + 150);
+      const readAt = stallAndCatchUp(sut, last, 2_000);
 
-      // The monitor froze for 2 s: its timer fires late, before it has read the queued heartbeats.
-      sut.compensatePause(2_000);
-
-      expect(sut.phi('n1', last + 150 + 2_000)).toBeCloseTo(before, 12);
+      expect(sut.stats('n1')?.lastArrivalMs).toBe(readAt);
+      expect(sut.phi('n1', readAt + 1)).toBeLessThan(0.1);
     });
 
-    it('does not sample the interval that spans the stall', () => {
+    it('samples no interval touching the stall: neither the long one nor the burst', () => {
       const sut = new PhiAccrualDetector();
       const last = feed(sut, 'n1', Array<number>(20).fill(INTERVAL));
-      sut.compensatePause(1_000);
-      sut.heartbeat('n1', last + 1_200);
+      const readAt = stallAndCatchUp(sut, last, 2_000);
+      sut.heartbeat('n1', readAt + 120); // the first one after the burst: still off its rhythm
+      sut.heartbeat('n1', readAt + 320);
 
-      expect(sut.stats('n1')).toMatchObject({ samples: 22, lastArrivalMs: last + 1_200 });
+      expect(sut.stats('n1')?.samples).toBe(23);
       expect(sut.stats('n1')?.meanMs).toBeCloseTo(INTERVAL, 9);
     });
 
-    it('never moves an arrival past the given present', () => {
+    it('gives a node that is silent no credit for the stall', () => {
       const sut = new PhiAccrualDetector();
-      sut.heartbeat('n1', 1_000);
-      sut.compensatePause(500, 1_100);
+      const last = feed(sut, 'n1', Array<number>(20).fill(INTERVAL));
+      const before = sut.phi('n1', last + 1_500);
+      sut.beginCatchUp();
+      sut.endCatchUp();
 
-      expect(sut.stats('n1')?.lastArrivalMs).toBe(1_100);
+      expect(sut.phi('n1', last + 1_500)).toBe(before);
     });
 
-    it('leaves phi unchanged by any stall it is told about, for any history', () => {
+    it('tracks a node first heard during a catch-up without sampling its burst', () => {
+      const sut = new PhiAccrualDetector();
+      sut.beginCatchUp();
+      sut.heartbeat('n2', 5_000);
+      sut.heartbeat('n2', 5_000);
+      sut.endCatchUp();
+      sut.heartbeat('n2', 5_150);
+
+      expect(sut.stats('n2')).toMatchObject({ samples: 2, meanMs: 200, lastArrivalMs: 5_150 });
+    });
+
+    it('leaves a live node unsuspected and its window at its rhythm, for any stall and history', () => {
       fc.assert(
         fc.property(
-          regularGaps(50, 150),
-          fc.integer({ min: 0, max: 3_000 }),
-          fc.integer({ min: 1, max: 60_000 }),
-          (gaps, silence, stall) => {
+          regularGaps(100, 150),
+          fc.array(fc.integer({ min: 1, max: 30_000 }), { minLength: 1, maxLength: 5 }),
+          fc.integer({ min: INTERVAL - 150, max: INTERVAL + 150 }),
+          (gaps, stalls, nextGap) => {
             const sut = new PhiAccrualDetector();
-            const last = feed(sut, 'n1', gaps);
-            const before = sut.phi('n1', last + silence);
-            sut.compensatePause(stall);
+            let last = feed(sut, 'n1', gaps);
+            const mean = sut.stats('n1')?.meanMs ?? 0;
+            for (const stall of stalls) {
+              last = stallAndCatchUp(sut, last, stall);
+              expect(sut.phi('n1', last)).toBeLessThan(3);
+              last = feed(sut, 'n1', [nextGap, INTERVAL], last + nextGap);
+            }
 
-            expect(sut.phi('n1', last + silence + stall)).toBeCloseTo(before, 9);
+            expect(sut.phi('n1', last + nextGap)).toBeLessThan(3);
+            // Only on-rhythm intervals were sampled: the mean stays within the jitter.
+            expect(sut.stats('n1')?.meanMs).toBeGreaterThanOrEqual(Math.min(mean, INTERVAL - 150));
+            expect(sut.stats('n1')?.meanMs).toBeLessThanOrEqual(Math.max(mean, INTERVAL + 150));
           },
         ),
       );

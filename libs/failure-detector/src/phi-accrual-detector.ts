@@ -34,7 +34,7 @@ export const DEFAULT_PHI_ACCRUAL_OPTIONS: PhiAccrualOptions = Object.freeze({
 interface NodeHistory {
   readonly intervals: IntervalWindow;
   lastArrivalMs: number;
-  /** Set by compensatePause: the next interval spans our own stall, so it is not a real sample. */
+  /** The next interval touches a stall of ours (see beginCatchUp): not a real sample. */
   skipNextInterval: boolean;
 }
 
@@ -55,6 +55,7 @@ interface NodeHistory {
 export class PhiAccrualDetector {
   readonly options: PhiAccrualOptions;
   private readonly nodes = new Map<string, NodeHistory>();
+  private catchingUp = false;
 
   constructor(options: Partial<PhiAccrualOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_PHI_ACCRUAL_OPTIONS, ...options });
@@ -70,7 +71,7 @@ export class PhiAccrualDetector {
       return;
     }
     const interval = nowMs - history.lastArrivalMs;
-    // Negative intervals (clock misuse, or a compensation that overshot) carry no information.
+    // Negative intervals (clock misuse) carry no information.
     if (
       !history.skipNextInterval &&
       interval >= 0 &&
@@ -78,7 +79,8 @@ export class PhiAccrualDetector {
     ) {
       history.intervals.add(interval);
     }
-    history.skipNextInterval = false;
+    // A heartbeat read during a catch-up was read late: the interval after it is not real either.
+    history.skipNextInterval = this.catchingUp;
     history.lastArrivalMs = nowMs;
   }
 
@@ -94,20 +96,24 @@ export class PhiAccrualDetector {
   }
 
   /**
-   * Accounts for a stall of the detector's own process (event-loop lag, GC, SIGSTOP) of
-   * `pauseMs`: every node's last arrival moves forward by the pause, so silence that we caused by
-   * not reading our socket does not count against the nodes, and the interval spanning the stall
-   * is not sampled. Pass `nowMs` to never move an arrival past the present.
+   * The caller's process stalled (event-loop lag, GC, CPU starvation, SIGSTOP): heartbeats that
+   * arrived meanwhile sit unread in its socket and are about to be read late, in a burst. Until
+   * `endCatchUp`, heartbeats still count as arrivals (at the time they are read) but no interval
+   * touching the stall is sampled, so one stall neither inflates nor collapses the window.
+   *
+   * The stall itself is not held against anyone as long as the caller evaluates phi only after it
+   * has read what queued up (then calls `endCatchUp`): a live node's late-read heartbeat is an
+   * arrival at the time it is read, while a node that really fell silent gets no credit — its
+   * silence is measured from its real last heartbeat, so a stall never delays its detection.
    */
-  compensatePause(pauseMs: number, nowMs?: number): void {
-    assertFinite('pauseMs', pauseMs);
-    if (pauseMs <= 0) return;
-    for (const history of this.nodes.values()) {
-      const shifted = history.lastArrivalMs + pauseMs;
-      history.lastArrivalMs =
-        nowMs === undefined ? shifted : Math.min(shifted, Math.max(nowMs, history.lastArrivalMs));
-      history.skipNextInterval = true;
-    }
+  beginCatchUp(): void {
+    this.catchingUp = true;
+    for (const history of this.nodes.values()) history.skipNextInterval = true;
+  }
+
+  /** The heartbeats that queued during the stall have been read (see beginCatchUp). */
+  endCatchUp(): void {
+    this.catchingUp = false;
   }
 
   /** Forgets a node; its next heartbeat bootstraps a fresh history. */
@@ -147,7 +153,7 @@ export class PhiAccrualDetector {
     const estimate = this.options.firstHeartbeatEstimateMs;
     intervals.add(estimate - estimate / 4);
     intervals.add(estimate + estimate / 4);
-    return { intervals, lastArrivalMs: nowMs, skipNextInterval: false };
+    return { intervals, lastArrivalMs: nowMs, skipNextInterval: this.catchingUp };
   }
 }
 

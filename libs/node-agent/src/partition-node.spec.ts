@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RoleAssignmentV1, Subjects, TesseraError } from '@tessera/contracts';
 import { EPOCH_FILE } from './epoch-store';
-import { type AgentLogger, type AgentNetwork, PartitionNode } from './partition-node';
+import { type AgentLogger, type AgentNetwork, nextPage, PartitionNode } from './partition-node';
 
 /** A deadline-bound poll (libs may not import @tessera/testing). */
 async function waitFor<T>(
@@ -46,7 +46,29 @@ class FakeNetwork implements AgentNetwork {
     if (subject.startsWith('consensus.node.roles.')) {
       this.roleQueries++;
       if (this.roleFailures-- > 0) throw new TesseraError('TIMEOUT', 'consensus is slow');
-      return { assignments: this.roles } as never;
+      // Pages as consensus serves them: ordered by (resource, partition), after the cursor.
+      const { limit, afterResource, afterPartition } = payload as {
+        limit?: number;
+        afterResource?: string;
+        afterPartition?: number;
+      };
+      if (limit === undefined) return { assignments: this.roles } as never;
+      const sorted = [...this.roles].sort(
+        (a, b) => a.resource.localeCompare(b.resource) || a.partition - b.partition,
+      );
+      const rest = sorted.filter(
+        (a) =>
+          afterResource === undefined ||
+          a.resource > afterResource ||
+          (a.resource === afterResource && a.partition > (afterPartition ?? -1)),
+      );
+      const page = rest.slice(0, limit);
+      const last = page.at(-1);
+      const next =
+        rest.length > limit && last
+          ? { afterResource: last.resource, afterPartition: last.partition }
+          : null;
+      return { assignments: page, next } as never;
     }
     throw new TesseraError('UNAVAILABLE', `no responder on ${subject}`);
   };
@@ -264,6 +286,47 @@ describe(PartitionNode.name, () => {
     expect(network.published.length + network.heartbeats.length).toBe(count);
   });
 
+  it('reconciles in pages: roles on every page are kept, a role on none is dropped', async () => {
+    await sut.stop();
+    sut = new PartitionNode({
+      nodeId: 'n1',
+      zone: 'z1',
+      rack: 'r1',
+      capacity: 1,
+      tags: [],
+      dataDir: dir,
+      network,
+      logger: silent,
+      reconcileIntervalMs: 30,
+      rolesPageSize: 3,
+      clock: () => now,
+    });
+    await sut.open();
+    const followers = Array.from({ length: 8 }, (_, p) => ({
+      ...leaderOf(p, '1'),
+      partitionCount: 8,
+      role: 'FOLLOWER' as const,
+      leader: 'n2',
+      isr: ['n2', 'n1'],
+      replicas: ['n2', 'n1'],
+    }));
+    network.roles = followers;
+    await sut.start();
+    expect(network.roleQueries).toBeGreaterThanOrEqual(3); // a reconcile: 3 + 3 + 2 roles
+    expect([0, 3, 7].map((p) => sut.currentRole('orders', p).role)).toEqual([
+      'FOLLOWER',
+      'FOLLOWER',
+      'FOLLOWER',
+    ]);
+
+    network.roles = followers.filter((f) => f.partition !== 5);
+    await waitFor(
+      'the role on no page dropped',
+      () => sut.currentRole('orders', 5).role === 'NONE',
+    );
+    expect(sut.currentRole('orders', 7).role).toBe('FOLLOWER');
+  });
+
   it('reports durable positions, with the high watermark on leader rows only', async () => {
     network.roles = [
       leaderOf(0, '4'),
@@ -409,5 +472,38 @@ describe(PartitionNode.name, () => {
         sut.mayServe('orders', 0),
       );
     });
+  });
+});
+
+describe(nextPage.name, () => {
+  it('moves forward or ends, and refuses a cursor that does not', () => {
+    expect(nextPage(null, null)).toBeNull();
+    expect(nextPage(undefined, { afterResource: 'a', afterPartition: 3 })).toBeNull();
+    expect(
+      nextPage(
+        { afterResource: 'a', afterPartition: 4 },
+        { afterResource: 'a', afterPartition: 3 },
+      ),
+    ).toEqual({
+      afterResource: 'a',
+      afterPartition: 4,
+    });
+    expect(
+      nextPage(
+        { afterResource: 'b', afterPartition: 0 },
+        { afterResource: 'a', afterPartition: 9 },
+      ),
+    ).toEqual({
+      afterResource: 'b',
+      afterPartition: 0,
+    });
+    for (const bad of [
+      { afterResource: 'a', afterPartition: 3 },
+      { afterResource: 'a', afterPartition: 2 },
+      { afterResource: 'a.b', afterPartition: 9 },
+      { afterResource: 'b', afterPartition: 1.5 },
+      'next',
+    ])
+      expect(() => nextPage(bad, { afterResource: 'a', afterPartition: 3 })).toThrow(TesseraError);
   });
 });

@@ -65,6 +65,8 @@ export interface PartitionNodeOptions extends NodeIdentity {
   reconcileIntervalMs?: number;
   reportIntervalMs?: number;
   requestTimeoutMs?: number;
+  /** Roles asked for per reconcile request (default 250, ~50 KB: far under NATS's 1 MB payload). */
+  rolesPageSize?: number;
   /**
    * Leader lease (ms after the SEND time of the last acknowledged heartbeat). Must stay below the
    * silence after which health declares the node DEAD (≈ 950 ms with the defaults). Default 600.
@@ -107,6 +109,32 @@ const RECONCILE_RETRY_MS = 500;
 /** Least time between two replica reports asked for out of turn. */
 const REPORT_SPACING_MS = 100;
 export const DEFAULT_LEASE_MS = 600;
+/**
+ * Roles asked for per reconcile request (~200 bytes each: well under NATS's 1 MB). Small, because
+ * each page is validated in one go, and heartbeats wait for it (see handleAssign).
+ */
+const DEFAULT_ROLES_PAGE = 250;
+
+type RolesCursor = { afterResource: string; afterPartition: number };
+
+/** The cursor of the next roles page, null after the last; one that does not move forward is refused. */
+export function nextPage(next: unknown, previous: RolesCursor | null): RolesCursor | null {
+  if (next === null || next === undefined) return null;
+  const { afterResource, afterPartition } = next as Partial<RolesCursor>;
+  if (
+    isToken(afterResource) &&
+    typeof afterPartition === 'number' &&
+    Number.isInteger(afterPartition) &&
+    (previous === null ||
+      afterResource > previous.afterResource ||
+      (afterResource === previous.afterResource && afterPartition > previous.afterPartition))
+  )
+    return { afterResource, afterPartition };
+  throw new TesseraError(
+    'INVALID',
+    'consensus answered a roles page cursor that does not move forward',
+  );
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -153,6 +181,8 @@ export class PartitionNode {
   private queue: Promise<unknown> = Promise.resolve();
   private registration: RegisterNodeReplyV1 | null = null;
   private heartbeatSeq = 0;
+  /** Role commands are handled one after the other (see onAssignMessage). */
+  private commandTurn: Promise<unknown> = Promise.resolve();
   private publishFailing = false;
   private started = false;
   private readonly lease: Lease;
@@ -551,7 +581,14 @@ export class PartitionNode {
       });
       return;
     }
-    NetworkManager.respond(msg, await this.handleAssign(payload));
+    // One command at a time, each after a turn of the event loop's timers: validating a command
+    // holds the loop, and a burst of them (an election moves thousands of roles) must not hold
+    // back the heartbeat timer for its whole length.
+    const turn = this.commandTurn
+      .then(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+      .then(() => this.handleAssign(payload));
+    this.commandTurn = turn.catch(() => undefined);
+    NetworkManager.respond(msg, await turn);
   }
 
   /**
@@ -592,20 +629,30 @@ export class PartitionNode {
     if (this.abort.signal.aborted || !this.epochs) return false;
     const startedAt = this.table.sequence;
     const round = ++this.reconcileRounds;
-    let assignments: RoleAssignmentV1[];
+    const assignments: RoleAssignmentV1[] = [];
     try {
-      const reply = await this.options.network.request(
-        'consensus.node.roles',
-        Subjects.consensus.nodeRoles(this.nodeId),
-        { nodeId: this.nodeId },
-        { timeoutMs: this.options.requestTimeoutMs ?? 2_000 },
-      );
-      // Replies are input too: validate them as a command to this node.
-      assignments = validateContract(AssignRolesCommandV1, {
-        nodeId: this.nodeId,
-        assignments: reply.assignments,
-      }).assignments;
-      for (const a of assignments) checkConsistent(this.nodeId, a);
+      // In pages: thousands of roles in one reply would pass NATS's 1 MB payload limit.
+      let after: { afterResource: string; afterPartition: number } | null = null;
+      do {
+        const reply = await this.options.network.request(
+          'consensus.node.roles',
+          Subjects.consensus.nodeRoles(this.nodeId),
+          {
+            nodeId: this.nodeId,
+            limit: this.options.rolesPageSize ?? DEFAULT_ROLES_PAGE,
+            ...after,
+          },
+          { timeoutMs: this.options.requestTimeoutMs ?? 2_000 },
+        );
+        // Replies are input too: validate them as a command to this node.
+        const page = validateContract(AssignRolesCommandV1, {
+          nodeId: this.nodeId,
+          assignments: reply.assignments,
+        }).assignments;
+        for (const a of page) checkConsistent(this.nodeId, a);
+        assignments.push(...page);
+        after = nextPage(reply.next, after);
+      } while (after !== null);
     } catch (error) {
       this.log.warn(
         { nodeId: this.nodeId, code: errorCode(error), reason: (error as Error).message },

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { type MapResourceV1, type MapViewV1 } from '@tessera/contracts';
 import { waitFor } from '@tessera/testing';
@@ -25,10 +27,25 @@ export interface Fleet {
   nc: NatsConnection;
 }
 
-/** Stops every process of the fleet and drops its database. */
+/** Stops every process of the fleet and drops its database (keeping the logs, see dumpLogs). */
 export async function stopFleet(fleet: Fleet): Promise<void> {
   await fleet.nc.close().catch(() => undefined);
+  dumpLogs(fleet.cluster);
   await fleet.cluster.stop();
+}
+
+/**
+ * With BENCH_LOG_DIR set, writes what every process of the fleet logged (the last ~1 MB each) to
+ * `<dir>/<cluster>/<process>.log`, for finding where a slow or failed round spent its time.
+ */
+export function dumpLogs(cluster: TestCluster): void {
+  const root = process.env['BENCH_LOG_DIR'];
+  if (!root) return;
+  const dir = join(root, cluster.env.cluster);
+  mkdirSync(dir, { recursive: true });
+  const procs = [...[...cluster.instances.values()].map((i) => i.proc), ...cluster.nodes.values()];
+  for (const p of procs) writeFileSync(join(dir, `${p.name}.log`), p.output());
+  log(`logs of ${procs.length} processes in ${dir}`);
 }
 
 /**
@@ -120,6 +137,7 @@ export async function startFleet(partitions: number, kind: NodeKind = 'kv'): Pro
   } catch (error) {
     process.stderr.write(cluster.logs().slice(-20_000));
     await nc.close().catch(() => undefined);
+    dumpLogs(cluster);
     await cluster.stop();
     throw error;
   }

@@ -7,6 +7,7 @@ import {
   QUERY_PAGE_MAX,
   type QueryPartitionsReplyV1,
   type QueryPartitionsRequestV1,
+  type NodeRolesReplyV1,
   type AlterIsrRequestV1,
   type MoveLeaderRequestV1,
   type ReassignPartitionsRequestV1,
@@ -21,7 +22,8 @@ import {
 import { OutboxRelay } from '@tessera/messaging';
 import { appendToOutbox } from '@tessera/persistence';
 import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
-import { electLeader, type LeaderAndIsr } from './election';
+import { electLeader, type LeaderAndIsr, leadershipChangesFirst } from './election';
+import { planIsrChange } from './isr-change';
 import { RoleDispatcher } from './role-dispatcher.service';
 
 interface StateRow {
@@ -36,6 +38,14 @@ interface StateRow {
 }
 
 const EVENT_CHUNK = 1000; // keeps each event well under NATS's 1 MB payload limit
+/** Most ISR proposals committed in one transaction (group commit). */
+const ISR_BATCH_MAX = 1000;
+
+interface IsrProposal {
+  req: AlterIsrRequestV1;
+  resolve: (state: PartitionStateV1) => void;
+  reject: (error: unknown) => void;
+}
 
 function toWire(row: StateRow): PartitionStateV1 {
   return {
@@ -72,6 +82,8 @@ export function roleOf(row: StateRow, nodeId: string): RoleAssignmentV1 {
 export class ConsensusManager {
   private readonly elections: Counter;
   private readonly electionSeconds: Histogram;
+  private readonly isrQueue: IsrProposal[] = [];
+  private isrDraining = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -168,7 +180,10 @@ export class ConsensusManager {
         if (next.leader === null) offline++;
         if (outcome !== 'UNCHANGED') changes.push(next);
       }
-      const updated = await this.applyChanges(m, changes);
+      const updated = leadershipChangesFirst(
+        await this.applyChanges(m, changes),
+        new Map(rows.map((r) => [`${r.resource}/${r.partition}`, r.leader])),
+      );
       await this.announce(m, 'ELECTION', updated);
       return { updated, elected, offline };
     });
@@ -245,29 +260,96 @@ export class ConsensusManager {
 
   /**
    * AlterPartition: a new ISR for one partition, compare-and-set on the partition epoch the
-   * proposer saw. The leader stays in it; members must be replicas.
+   * proposer saw (see planIsrChange). Group commit: proposals that arrive while a batch commits
+   * are committed together in the next one — one transaction, one event, one map projection
+   * downstream instead of one per partition (a returning node brings thousands). Each keeps its own
+   * check and its own answer; a failed batch fails every proposal in it (the proposer retries).
    */
-  async alterIsr(req: AlterIsrRequestV1): Promise<PartitionStateV1> {
-    const row = await this.db.transaction(async (m) => {
-      const current = await this.lockOne(m, req.resource, req.partition);
-      if (current.partition_epoch !== req.partitionEpoch) {
-        throw new TesseraError('CONFLICT', `partition epoch is ${current.partition_epoch}, not ${req.partitionEpoch}`);
-      }
-      if (current.leader === null) throw new TesseraError('CONFLICT', 'the partition is offline: elect a leader first');
-      if (!req.isr.includes(current.leader)) throw new TesseraError('INVALID', `the leader ${current.leader} must stay in the ISR`);
-      const outsider = req.isr.find((n) => !current.replicas.includes(n));
-      if (outsider) throw new TesseraError('INVALID', `${outsider} is not a replica of this partition`);
-      if (new Set(req.isr).size !== req.isr.length) throw new TesseraError('INVALID', 'ISR members must be distinct');
-      const isr = current.replicas.filter((n) => req.isr.includes(n)); // keep the preferred order
-      if (isr.join() === current.isr.join()) return null;
-      const updated = await this.applyChanges(m, [{ ...this.toLeaderAndIsr(current), isr, partitionEpoch: BigInt(current.partition_epoch) + 1n }]);
-      await this.announce(m, 'ISR_CHANGE', updated);
-      return updated[0];
+  alterIsr(req: AlterIsrRequestV1): Promise<PartitionStateV1> {
+    return new Promise((resolve, reject) => {
+      this.isrQueue.push({ req, resolve, reject });
+      void this.drainIsrQueue();
     });
-    if (row === null) return toWire(await this.one(req.resource, req.partition));
-    this.afterCommit([row], []);
-    this.log.info({ resource: row.resource, partition: row.partition, isr: row.isr, partitionEpoch: row.partition_epoch }, 'ISR changed');
-    return toWire(row);
+  }
+
+  private async drainIsrQueue(): Promise<void> {
+    if (this.isrDraining) return;
+    this.isrDraining = true;
+    try {
+      while (this.isrQueue.length > 0) {
+        // One proposal per partition per batch: a second one must see the first one's epoch.
+        const batch: IsrProposal[] = [];
+        const later: IsrProposal[] = [];
+        const keys = new Set<string>();
+        for (const p of this.isrQueue.splice(0)) {
+          const key = `${p.req.resource}/${p.req.partition}`;
+          if (batch.length < ISR_BATCH_MAX && !keys.has(key)) {
+            keys.add(key);
+            batch.push(p);
+          } else later.push(p);
+        }
+        this.isrQueue.unshift(...later);
+        await this.alterIsrBatch(batch);
+      }
+    } finally {
+      this.isrDraining = false;
+    }
+  }
+
+  private async alterIsrBatch(batch: IsrProposal[]): Promise<void> {
+    const answers = new Map<IsrProposal, StateRow | TesseraError>();
+    let updated: StateRow[];
+    try {
+      updated = await this.db.transaction(async (m) => {
+        answers.clear(); // a retried transaction decides again
+        const rows: StateRow[] = await m.query(
+          `SELECT * FROM consensus.partition_state
+            WHERE (resource, partition) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+            ORDER BY resource, partition FOR UPDATE`,
+          [batch.map((p) => p.req.resource), batch.map((p) => p.req.partition)],
+        );
+        const byKey = new Map(rows.map((r) => [`${r.resource}/${r.partition}`, r]));
+        const changes: LeaderAndIsr[] = [];
+        const changedBy = new Map<string, IsrProposal>();
+        for (const p of batch) {
+          const current = byKey.get(`${p.req.resource}/${p.req.partition}`);
+          if (!current) {
+            answers.set(p, new TesseraError('NOT_FOUND', `${p.req.resource}/${p.req.partition} does not exist`));
+            continue;
+          }
+          try {
+            const next = planIsrChange(this.toLeaderAndIsr(current), p.req);
+            if (next === null) answers.set(p, current);
+            else {
+              changes.push(next);
+              changedBy.set(`${next.resource}/${next.partition}`, p);
+            }
+          } catch (error) {
+            answers.set(p, error instanceof TesseraError ? error : new TesseraError('INTERNAL', String(error)));
+          }
+        }
+        const done = await this.applyChanges(m, changes);
+        for (const r of done) {
+          const p = changedBy.get(`${r.resource}/${r.partition}`);
+          if (p) answers.set(p, r);
+        }
+        await this.announce(m, 'ISR_CHANGE', done);
+        return done;
+      });
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    if (updated.length > 0) {
+      this.afterCommit(updated, []);
+      this.log.info({ changed: updated.length, proposals: batch.length }, 'ISR changed');
+    }
+    for (const p of batch) {
+      const answer = answers.get(p);
+      if (answer instanceof TesseraError) p.reject(answer);
+      else if (answer) p.resolve(toWire(answer));
+      else p.reject(new TesseraError('CONFLICT', 'the partition moved while the ISR change was committed'));
+    }
   }
 
   /**
@@ -379,13 +461,29 @@ export class ConsensusManager {
     };
   }
 
-  async rolesFor(nodeId: string): Promise<RoleAssignmentV1[]> {
+  /**
+   * A node's roles, ordered by (resource, partition). With `limit`, one page and where the next
+   * starts (null on the last): at 10,000 partitions a node holds ~6,000 roles, over NATS's 1 MB.
+   */
+  async rolesFor(
+    nodeId: string,
+    page: { limit?: number; afterResource?: string; afterPartition?: number } = {},
+  ): Promise<NodeRolesReplyV1> {
+    const limit = page.limit === undefined ? null : Math.min(page.limit, QUERY_PAGE_MAX);
     const rows: StateRow[] = await this.db.query(
-      `SELECT * FROM consensus.partition_state WHERE $1 = ANY(replicas) OR leader = $1
-        ORDER BY resource, partition`,
-      [nodeId],
+      `SELECT * FROM consensus.partition_state
+        WHERE ($1 = ANY(replicas) OR leader = $1)
+          AND ($2::text IS NULL OR (resource, partition) > ($2::text, $3::int))
+        ORDER BY resource, partition LIMIT $4`,
+      [nodeId, page.afterResource ?? null, page.afterPartition ?? -1, limit === null ? null : limit + 1],
     );
-    return rows.map((r) => roleOf(r, nodeId));
+    if (limit === null) return { assignments: rows.map((r) => roleOf(r, nodeId)) };
+    const taken = rows.slice(0, limit);
+    const last = taken[taken.length - 1];
+    return {
+      assignments: taken.map((r) => roleOf(r, nodeId)),
+      next: rows.length > limit && last ? { afterResource: last.resource, afterPartition: last.partition } : null,
+    };
   }
 
   private async announce(m: EntityManager, reason: PartitionsChangedEventV1['reason'], rows: StateRow[]): Promise<void> {

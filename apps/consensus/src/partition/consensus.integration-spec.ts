@@ -143,12 +143,51 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     expect(await request('consensus.partition.leader.move', { resource: 'moves', partition: 0, leader: 'a' })).toMatchObject({ ok: false, code: 'CONFLICT' });
   });
 
+  it('commits concurrent ISR proposals together, each checked and answered on its own', async () => {
+    await request('consensus.partition.initialize', { resource: 'isrs', replicas: Array.from({ length: 12 }, () => ['a', 'b', 'c']) });
+    // Shrink every ISR to the leader alone (c and b "fell behind"), then grow them back at once.
+    for (let p = 0; p < 12; p++) await request('consensus.partition.isr', { resource: 'isrs', partition: p, isr: ['a'], partitionEpoch: '1' });
+    const shrunk = await query('isrs');
+    expect(shrunk.every((s) => s.isr.join() === 'a' && s.partitionEpoch === '2')).toBe(true);
+
+    const replies = await Promise.all([
+      ...shrunk.map((s) => request('consensus.partition.isr', { resource: 'isrs', partition: s.partition, isr: ['a', 'b', 'c'], partitionEpoch: '2' })),
+      request('consensus.partition.isr', { resource: 'isrs', partition: 0, isr: ['a', 'b'], partitionEpoch: '1' }), // stale
+      request('consensus.partition.isr', { resource: 'isrs', partition: 1, isr: ['b', 'c'], partitionEpoch: '2' }), // leader left out
+      request('consensus.partition.isr', { resource: 'isrs', partition: 12, isr: ['a'], partitionEpoch: '1' }), // no such partition
+    ]);
+
+    expect(replies.slice(0, 12).map((r) => r.ok && (r.state as StateV1).isr.join())).toEqual(Array(12).fill('a,b,c'));
+    expect(replies.slice(12).map((r) => r.code)).toEqual(['CONFLICT', expect.stringMatching(/^(INVALID|CONFLICT)$/), 'NOT_FOUND']);
+    const after = await query('isrs');
+    expect(after.map((s) => [s.isr.join(), s.partitionEpoch])).toEqual(Array(12).fill(['a,b,c', '3']));
+  });
+
   it('answers a node only with its own roles', async () => {
     expect(await request('consensus.node.roles.d', { nodeId: 'd' })).toMatchObject({
       ok: true,
       assignments: [{ resource: 'orders', partition: 0, role: 'LEADER' }],
     });
     expect(await request('consensus.node.roles.d', { nodeId: 'a' })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+
+  it('answers a node’s roles in pages that hold each of its roles once, in order', async () => {
+    await request('consensus.partition.initialize', { resource: 'paged', replicas: Array.from({ length: 7 }, () => ['c', 'a', 'b']) });
+    const whole = (await request('consensus.node.roles.c', { nodeId: 'c' })).assignments as { resource: string; partition: number }[];
+    const pages: { resource: string; partition: number }[][] = [];
+    let after: Record<string, unknown> = {};
+    for (;;) {
+      const reply = await request('consensus.node.roles.c', { nodeId: 'c', limit: 3, ...after });
+      expect(reply.ok).toBe(true);
+      pages.push(reply.assignments as { resource: string; partition: number }[]);
+      if (reply.next === null) break;
+      after = reply.next as Record<string, unknown>;
+    }
+
+    expect(whole.filter((r) => r.resource === 'paged')).toHaveLength(7);
+    expect(pages.every((p) => p.length <= 3)).toBe(true);
+    expect(pages.flat()).toEqual(whole);
+    expect(await request('consensus.node.roles.c', { nodeId: 'c', limit: 0 })).toMatchObject({ ok: false, code: 'INVALID' });
   });
 
   it('refuses malformed commands with a code, changes nothing and keeps serving', async () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { electLeader, type LeaderAndIsr } from './election';
+import { electLeader, type LeaderAndIsr, leadershipChangesFirst } from './election';
 
 const row = (over: Partial<LeaderAndIsr> = {}): LeaderAndIsr => ({
   resource: 'orders',
@@ -87,6 +87,43 @@ describe(electLeader.name, () => {
         if (outcome === 'UNCHANGED') expect(next).toEqual(before);
         else expect(next.partitionEpoch).toBe(before.partitionEpoch + 1n);
       }),
+    );
+  });
+});
+
+describe(leadershipChangesFirst.name, () => {
+  const at = (partition: number, leader: string | null) => ({ resource: 'orders', partition, leader });
+
+  it('puts the partitions whose leader changed first, each group in its original order', () => {
+    const before = new Map<string, string | null>([
+      ['orders/0', 'a'],
+      ['orders/1', 'b'],
+      ['orders/2', 'a'],
+      ['orders/3', 'c'],
+    ]);
+    const sut = leadershipChangesFirst([at(0, 'a'), at(1, 'c'), at(2, 'a'), at(3, null)], before);
+
+    expect(sut.map((r) => r.partition)).toEqual([1, 3, 0, 2]);
+  });
+
+  it('is a permutation of its input for any rows', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.record({ partition: fc.nat(50), leader: fc.constantFrom('a', 'b', null), was: fc.constantFrom('a', 'b', null) }),
+          { selector: (x) => x.partition },
+        ),
+        (xs) => {
+          const rows = xs.map((x) => at(x.partition, x.leader));
+          const before = new Map(xs.map((x) => [`orders/${x.partition}`, x.was] as const));
+          const sut = leadershipChangesFirst(rows, before);
+          const firstUnchanged = sut.findIndex((r) => before.get(`orders/${r.partition}`) === r.leader);
+
+          expect([...sut].sort((a, b) => a.partition - b.partition)).toEqual([...rows].sort((a, b) => a.partition - b.partition));
+          if (firstUnchanged >= 0)
+            sut.slice(firstUnchanged).forEach((r) => expect(before.get(`orders/${r.partition}`)).toBe(r.leader));
+        },
+      ),
     );
   });
 });

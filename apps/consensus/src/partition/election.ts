@@ -74,3 +74,19 @@ export function electLeader(
     next: { ...row, leader: null, leaderEpoch: row.leaderEpoch + 1n, partitionEpoch: row.partitionEpoch + 1n },
   };
 }
+
+/**
+ * Orders committed rows for announcement: partitions whose leader changed first (in their
+ * original order), then the rest (ISR shrinks). Events are chunked in this order and relayed in
+ * order, so clients learn every new leader before the ISR bookkeeping of the same election.
+ */
+export function leadershipChangesFirst<T extends { resource: string; partition: number; leader: string | null }>(
+  rows: readonly T[],
+  previousLeader: ReadonlyMap<string, string | null>,
+): T[] {
+  const moved = (r: T) => {
+    const key = `${r.resource}/${r.partition}`;
+    return previousLeader.has(key) && previousLeader.get(key) !== r.leader;
+  };
+  return [...rows.filter(moved), ...rows.filter((r) => !moved(r))];
+}

@@ -70,6 +70,6 @@ export class PartitionController {
     if (ctx.getSubjectIdentity() !== req.nodeId) {
       throw new TesseraError('FORBIDDEN', 'a node may only ask for its own roles');
     }
-    return { assignments: await this.consensus.rolesFor(req.nodeId) };
+    return this.consensus.rolesFor(req.nodeId, req);
   }
 }

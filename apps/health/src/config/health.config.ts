@@ -27,7 +27,10 @@ export const healthEnvSchema = {
   TESSERA_HEALTH_ACCEPTABLE_PAUSE_MS: intVar(0, 600_000).optional(),
   /** Floor of the interval std-dev (default half the interval). */
   TESSERA_HEALTH_MIN_STD_DEV_MS: intVar(1, 600_000).optional(),
-  /** A tick this late means the monitor itself stalled: the stall is not held against nodes. */
+  /**
+   * A tick this late means the monitor itself stalled: the heartbeats that queued meanwhile are
+   * read before anyone is judged, and the intervals around the stall are not sampled.
+   */
   TESSERA_HEALTH_MAX_LOOP_LAG_MS: intVar(1, 60_000).default(20),
 };
 

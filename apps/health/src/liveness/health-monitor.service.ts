@@ -61,6 +61,7 @@ export class HealthMonitor
   private flushing: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
+  private evaluation: NodeJS.Immediate | null = null;
   private loaded = false;
   private stopped = false;
 
@@ -88,12 +89,12 @@ export class HealthMonitor
     ]);
     this.compensations = metrics.counter(
       'tessera_health_pause_compensations_total',
-      'Ticks that fired so late the stall was not held against the nodes',
+      'Ticks that fired so late that health caught up on queued heartbeats before judging anyone',
     );
     this.loopLag = metrics.histogram(
       'tessera_health_loop_lag_ms',
       'How late the detector tick fired (event-loop lag of the health process)',
-      [1, 2, 5, 10, 20, 50, 100, 250, 500, 1_000, 5_000],
+      [1, 2, 5, 10, 15, 20, 30, 50, 75, 100, 150, 250, 500, 1_000, 2_500, 5_000],
     );
     metrics.gauge('tessera_nodes', 'Tracked nodes by liveness state', ['state'], (g) => {
       const counts = new Map<LivenessState, number>(LIVENESS_STATES.map((s) => [s, 0]));
@@ -114,8 +115,10 @@ export class HealthMonitor
   onModuleDestroy(): void {
     this.stopped = true;
     if (this.ticker) clearTimeout(this.ticker);
+    if (this.evaluation) clearImmediate(this.evaluation);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.ticker = null;
+    this.evaluation = null;
     this.retryTimer = null;
   }
 
@@ -244,24 +247,54 @@ export class HealthMonitor
     this.ticker = setTimeout(() => this.tick(), this.config.liveness.tickMs);
   }
 
+  /**
+   * The timer only measures how late it fired; phi is judged in `evaluate`, after the event
+   * loop's poll phase (setImmediate runs after it): heartbeats that arrived while this timer
+   * waited, our own stall, are read first and count as arrivals, so the stall is never held
+   * against a live node, and a node that really fell silent gets no credit for it either.
+   */
   private tick(): void {
     this.ticker = null;
+    let stalled = false;
     try {
-      const now = performance.now();
-      const lag = this.tickClock.fired(now);
+      const lag = this.tickClock.fired(performance.now());
       this.loopLag.observe(lag);
       if (lag > this.config.liveness.maxLoopLagMs) {
-        // Heartbeats sat unread in our socket while we stalled: move every node's last arrival
-        // forward by the stall, so our own pause cannot make a node SUSPECT or DEAD.
-        this.tracker.compensatePause(lag, now);
+        // The heartbeats about to be read queued up during the stall: they arrive as a burst,
+        // so the intervals around it are not the nodes' rhythm and are not sampled.
+        stalled = true;
+        this.tracker.beginCatchUp();
         this.compensations.inc();
         if (lag >= STALL_WARN_MS)
-          this.logger.warn({ lagMs: Math.round(lag) }, 'health monitor stalled; compensated');
+          this.logger.warn({ lagMs: Math.round(lag) }, 'health monitor stalled; catching up');
       }
+    } catch (error) {
+      this.logger.error({ err: error }, 'liveness tick failed');
+    }
+    this.evaluation = setImmediate(() => this.evaluate(stalled));
+  }
+
+  private evaluate(stalled: boolean): void {
+    this.evaluation = null;
+    try {
+      if (stalled) this.tracker.endCatchUp();
+      const now = performance.now();
       const transitions = this.tracker.evaluate(now);
       for (const t of transitions) {
-        this.logger.info(
-          { nodeId: t.nodeId, from: t.from, to: t.to, phi: Math.round(t.phi * 100) / 100 },
+        const stats = this.tracker.detector.stats(t.nodeId);
+        // A suspicion or a death is what an operator looks for first: above the info level.
+        const level = t.to === 'ALIVE' ? 'info' : 'warn';
+        this.logger[level](
+          {
+            nodeId: t.nodeId,
+            from: t.from,
+            to: t.to,
+            phi: Math.round(t.phi * 100) / 100,
+            // How the detector saw it: silence since the last heartbeat read, and its window.
+            silentMs: stats ? Math.round(now - stats.lastArrivalMs) : null,
+            meanMs: stats ? Math.round(stats.meanMs) : null,
+            stdDevMs: stats ? Math.round(stats.stdDeviationMs) : null,
+          },
           'node liveness changed',
         );
       }

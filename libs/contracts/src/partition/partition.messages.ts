@@ -124,10 +124,33 @@ export interface QueryPartitionsReplyV1 {
 export class NodeRolesRequestV1 {
   @Matches(TOKEN_PATTERN)
   nodeId!: string;
+
+  /**
+   * Paging, ordered by (resource, partition): at most `limit` assignments, starting after
+   * (afterResource, afterPartition). Without `limit`, every assignment in one reply — which passes
+   * NATS's 1 MB payload limit at about 5,000 roles.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(QUERY_PAGE_MAX)
+  limit?: number;
+
+  @IsOptional()
+  @Matches(TOKEN_PATTERN)
+  afterResource?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(-1)
+  @Max(MAX_PARTITIONS)
+  afterPartition?: number;
 }
 
 export interface NodeRolesReplyV1 {
   assignments: RoleAssignmentV1[];
+  /** Asked with `limit`: where the next page starts, null on the last page. */
+  next?: { afterResource: string; afterPartition: number } | null;
 }
 
 /** One role a node must take for one partition, fenced by the leader epoch. */
