@@ -127,6 +127,7 @@ interface DeathResult {
   detectionMs: number | null;
   rereplicationStartedMs: number | null;
   fullRfMs: number;
+  operationEndedMs: number;
   copyPhaseMs: number | null;
   replicasPerSec: number | null;
   mbPerSec: number | null;
@@ -151,6 +152,17 @@ async function nodeDeath(cluster: TestCluster, victim: string): Promise<DeathRes
     },
     { timeoutMs: 900_000, intervalMs: SAMPLE_MS },
   );
+  // The migration may still be moving preferred leaders back: let it end before the drain.
+  const ended = await waitFor(
+    'the re-replication to end',
+    async () => {
+      const op = await operation(cluster, 'REREPLICATE', victim);
+      return op && op.state !== 'PENDING' && op.state !== 'RUNNING' ? op : undefined;
+    },
+    { timeoutMs: 600_000, intervalMs: SAMPLE_MS },
+  );
+  const operationEndedMs = Date.now() - t0;
+  if (ended.state !== 'SUCCEEDED') throw new Error(`re-replication ${ended.state}: ${ended.error ?? ''}`);
   const dead = events.nodeStates(victim).find((e) => e.body['state'] === 'DEAD');
   await events.close();
   const copyPhaseMs = rereplicationStartedAt === null ? null : fullAt - rereplicationStartedAt;
@@ -160,6 +172,7 @@ async function nodeDeath(cluster: TestCluster, victim: string): Promise<DeathRes
     detectionMs: dead ? dead.at - t0 : null,
     rereplicationStartedMs: rereplicationStartedAt === null ? null : rereplicationStartedAt - t0,
     fullRfMs: fullAt - t0,
+    operationEndedMs,
     copyPhaseMs,
     replicasPerSec: copyPhaseMs ? (replicasLost / copyPhaseMs) * 1000 : null,
     mbPerSec: copyPhaseMs ? ((replicasLost * DATA_KB) / 1024 / copyPhaseMs) * 1000 : null,
@@ -253,6 +266,7 @@ async function main(): Promise<void> {
       [`death of ${death.victim}: detection`, ms(death.detectionMs), 'SIGKILL → events.node.state DEAD'],
       ['… re-replication started', ms(death.rereplicationStartedMs), `after the grace delay (${ms(GRACE_MS)} in this run)`],
       ['… full RF in sync again', ms(death.fullRfMs), `${death.replicasLost} replicas re-placed`],
+      ['… re-replication operation ended', ms(death.operationEndedMs), 'preferred leaders moved back too'],
       ['… copy phase (start → full RF)', ms(death.copyPhaseMs), `${death.replicasPerSec?.toFixed(1) ?? '–'} replicas/s, ${death.mbPerSec?.toFixed(2) ?? '–'} MB/s`],
       [`drain of ${drained.node}`, ms(drained.durationMs), `${drained.replicasMoved} replicas (${drained.leadersBefore} leaders): ${drained.replicasPerSec.toFixed(1)} replicas/s, ${drained.mbPerSec.toFixed(2)} MB/s`],
       ['… leaderless samples during the drain', `${drained.leaderlessSamples} / ${drained.samples}`, `map sampled every ${SAMPLE_MS} ms`],

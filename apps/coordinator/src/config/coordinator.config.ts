@@ -16,7 +16,7 @@ export function loadCoordinatorConfig(env: NodeJS.ProcessEnv = process.env): Coo
   const e = parseEnv(
     {
       TESSERA_AUTO_REBALANCE: z.enum(['true', 'false']).default('true'),
-      TESSERA_MAX_MOVES_PER_NODE: positiveInt('a positive integer').default(2),
+      TESSERA_MAX_MOVES_PER_NODE: positiveInt('a positive integer').default(8),
       TESSERA_MAX_MOVES_PER_CLUSTER: positiveInt('a positive integer').default(64),
     },
     env,
