@@ -15,15 +15,18 @@
  *    each leader change: from the `at` of its `events.partition.leader` event (stamped in the
  *    coordinator's map-change transaction; same machine, same clock) to the moment the client's
  *    `route()` returns the new epoch. Baseline: the same clients without events, refetching the
- *    map every second (a Helix spectator without watches, Kafka's metadata refresh). Diagnostic:
- *    the same clients routing by leader events alone, never refetching (what the event path
- *    costs without the refetch each map version triggers in every client).
- *    Also reported: the event's own delivery time (from `at` to a bare subscriber: the server's
- *    share), GET /map calls per client, and routes that went back to an older leader after a
- *    client had applied the newer one.
+ *    map every second (a Helix spectator without watches, Kafka's metadata refresh). Previous
+ *    behaviour: the same clients fed `events.map` without its delta fields (as an older
+ *    coordinator sent it), so every new map version makes every client refetch the map.
+ *    Also reported: the event's own delivery time (from `at` to a bare subscriber in a worker:
+ *    the floor for any client), how much of it is the coordinator's (from `at` to publication on
+ *    NATS, its `tessera_outbox_publish_delay_seconds` histogram scraped around each round, as
+ *    bucket upper bounds) and the worker processes' event-loop delay p99 (the subscribers' share
+ *    on a CPU shared with the fleet), GET /map calls per client, and routes that went back to an
+ *    older leader after a client had applied the newer one.
  *
  * Environment: BENCH_CLIENTS (100), BENCH_WORKERS (4), BENCH_PARTITIONS (32), BENCH_POLL_MS
- * (1000), BENCH_ROUNDS (`drain:kv-1,drain:kv-2,drain:kv-3,kill`), BENCH_MODES (`events,hints,poll`),
+ * (1000), BENCH_ROUNDS (`drain:kv-1,drain:kv-2,drain:kv-3,kill`), BENCH_MODES (`events,refetch,poll`),
  * BENCH_LOOKUP_PARTITIONS (10000).
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -41,7 +44,14 @@ import {
   type WorkerConfig,
   isFromWorker,
 } from './client/protocol';
-import { type Distribution, distribution } from './client/stats';
+import {
+  type BucketQuantiles,
+  type Buckets,
+  bucketQuantiles,
+  type Distribution,
+  distribution,
+  parseBuckets,
+} from './client/stats';
 
 const env = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -65,11 +75,11 @@ function parseRounds(spec: string): Round[] {
     throw new Error(`BENCH_ROUNDS: cannot read "${item}" (drain:NODE or kill)`);
   });
 }
-const MODES = (process.env['BENCH_MODES'] ?? 'events,hints,poll')
+const MODES = (process.env['BENCH_MODES'] ?? 'events,refetch,poll')
   .split(',')
   .map((m): ClientMode => {
-    if (m === 'events' || m === 'hints' || m === 'poll') return m;
-    throw new Error(`BENCH_MODES: unknown mode "${m}" (events, hints, poll)`);
+    if (m === 'events' || m === 'refetch' || m === 'poll') return m;
+    throw new Error(`BENCH_MODES: unknown mode "${m}" (events, refetch, poll)`);
   });
 const ROUNDS = parseRounds(process.env['BENCH_ROUNDS'] ?? 'drain:kv-1,drain:kv-2,drain:kv-3,kill');
 
@@ -158,12 +168,51 @@ interface RoundResult {
   /** Client × partition × epoch whose route went back to an older leader after applying it. */
   wentBack: number;
   via: Record<string, number>;
+  /**
+   * The coordinator's share: from a leader event's `at` to its publication on NATS
+   * (`tessera_outbox_publish_delay_seconds`, bucket upper bounds).
+   */
+  publishDelayMs: BucketQuantiles;
+  /** Worst event-loop delay p99 among the client worker processes (the subscribers' share). */
+  clientLoopDelayP99Ms: number;
+  /** The coordinator's event-loop delay p99 over the round. */
+  coordinatorLoopDelayP99Ms: number;
+}
+
+interface CoordinatorScrape {
+  /** Its publish-delay histogram for leader events. */
+  buckets: Buckets;
+  /** Its event-loop delay p99 since the previous scrape (prom-client resets it at each). */
+  loopDelayP99Ms: number;
+}
+
+/** Scrapes the coordinator's /metrics. */
+async function scrapeCoordinator(fleet: BenchFleet): Promise<CoordinatorScrape> {
+  try {
+    const text = await (await fetch(`${fleet.apiBase}/metrics`)).text();
+    const lag = /^tessera_process_nodejs_eventloop_lag_p99_seconds\{[^}]*\} (\S+)$/m.exec(text);
+    return {
+      buckets: parseBuckets(
+        text,
+        'tessera_outbox_publish_delay_seconds',
+        'subject="events.partition.leader"',
+      ),
+      loopDelayP99Ms: lag ? Number(lag[1]) * 1000 : Number.NaN,
+    };
+  } catch {
+    return { buckets: new Map(), loopDelayP99Ms: Number.NaN };
+  }
 }
 
 async function runMode(
   fleet: BenchFleet,
   mode: ClientMode,
-): Promise<{ rounds: RoundResult[]; all: Sample[]; deliveries: number[] }> {
+): Promise<{
+  rounds: RoundResult[];
+  all: Sample[];
+  deliveries: number[];
+  publishDelayMs: BucketQuantiles;
+}> {
   const per = Math.ceil(CLIENTS / WORKERS);
   const workers: ClientWorker[] = [];
   for (let first = 0; first < CLIENTS; first += per) {
@@ -184,13 +233,16 @@ async function runMode(
   const rounds: RoundResult[] = [];
   const all: Sample[] = [];
   const allDeliveries: number[] = [];
+  let modeBefore: Buckets = new Map();
   try {
     await Promise.all(workers.map((w) => w.ready()));
     // Drop whatever start-up produced (initial fetches) before the first round.
     await Promise.all(workers.map((w) => w.report()));
+    modeBefore = (await scrapeCoordinator(fleet)).buckets;
     for (const round of ROUNDS) {
       let victim: string | undefined;
       const started = Date.now();
+      const before = await scrapeCoordinator(fleet);
       if (round.kind === 'drain') await fleet.drainAndReturn(round.node);
       else {
         victim = await fleet.topLeader();
@@ -199,6 +251,8 @@ async function runMode(
       // Give the slowest client (a poller) a full period, and then some, to catch up.
       await new Promise((r) => setTimeout(r, POLL_MS + 1_000));
       const reports = await Promise.all(workers.map((w) => w.report()));
+      const after = await scrapeCoordinator(fleet);
+      const publishDelayMs = bucketQuantiles(before.buckets, after.buckets);
       const samples = reports.flatMap((r) => r.samples);
       const deliveries = reports.flatMap((r) => r.deliveries.map((d) => d.latencyMs));
       const changes = new Set(samples.map((s) => `${s.partition}@${s.epoch}`));
@@ -217,18 +271,22 @@ async function runMode(
         fetchFailures: reports.reduce((n, r) => n + r.fetchFailures, 0),
         wentBack: reports.reduce((n, r) => n + r.regressions, 0),
         via,
+        publishDelayMs,
+        clientLoopDelayP99Ms: Math.max(...reports.map((r) => r.loopDelayMs.p99)),
+        coordinatorLoopDelayP99Ms: after.loopDelayP99Ms,
       };
       rounds.push(result);
       all.push(...samples);
       allDeliveries.push(...deliveries);
       console.log(
-        `  ${mode} · ${result.round}: ${result.leaderChanges} leader changes, p50 ${fmt(result.latencyMs.p50)} ms, p99 ${fmt(result.latencyMs.p99)} ms; event delivery p50 ${fmt(result.deliveryMs.p50)} / p99 ${fmt(result.deliveryMs.p99)} ms; applied via ${JSON.stringify(result.via)}; went back ${result.wentBack}; ${fmt(result.mapFetchesPerClient)} GET /map per client (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        `  ${mode} · ${result.round}: ${result.leaderChanges} leader changes, p50 ${fmt(result.latencyMs.p50)} ms, p99 ${fmt(result.latencyMs.p99)} ms; event delivery p50 ${fmt(result.deliveryMs.p50)} / p99 ${fmt(result.deliveryMs.p99)} ms (published p50 ≤ ${fmt(publishDelayMs.p50)} / p99 ≤ ${fmt(publishDelayMs.p99)} ms after at; loop delay p99 coordinator ${fmt(result.coordinatorLoopDelayP99Ms)} / clients ${fmt(result.clientLoopDelayP99Ms)} ms); applied via ${JSON.stringify(result.via)}; went back ${result.wentBack}; ${fmt(result.mapFetchesPerClient)} GET /map per client (${((Date.now() - started) / 1000).toFixed(0)} s)`,
       );
     }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
-  return { rounds, all, deliveries: allDeliveries };
+  const publishDelayMs = bucketQuantiles(modeBefore, (await scrapeCoordinator(fleet)).buckets);
+  return { rounds, all, deliveries: allDeliveries, publishDelayMs };
 }
 
 /** A stateless router: `GET /api/v1/map` and a scan for every lookup, against the live fleet. */
@@ -265,6 +323,7 @@ function summarise(
   rounds: RoundResult[],
   samples: Sample[],
   deliveries: number[],
+  publishDelayMs: BucketQuantiles,
 ): RoundResult {
   const via: Record<string, number> = {};
   for (const r of rounds) for (const [k, v] of Object.entries(r.via)) via[k] = (via[k] ?? 0) + v;
@@ -280,12 +339,15 @@ function summarise(
     fetchFailures: rounds.reduce((n, r) => n + r.fetchFailures, 0),
     wentBack: rounds.reduce((n, r) => n + r.wentBack, 0),
     via,
+    publishDelayMs,
+    clientLoopDelayP99Ms: Math.max(...rounds.map((r) => r.clientLoopDelayP99Ms)),
+    coordinatorLoopDelayP99Ms: Math.max(...rounds.map((r) => r.coordinatorLoopDelayP99Ms)),
   };
 }
 
 const MODE_LABEL: Record<ClientMode, string> = {
-  events: 'tessera: map events',
-  hints: 'diagnostic: leader events only, no refetch',
+  events: 'tessera: versioned deltas, refetch on a gap only',
+  refetch: 'baseline: refetch GET /map on each new version (no deltas)',
   poll: `baseline: poll GET /map every ${POLL_MS} ms`,
 };
 
@@ -309,8 +371,8 @@ async function main(): Promise<void> {
     lookups.push(await httpPerLookup(fleet));
     for (const mode of MODES) {
       console.log(`${CLIENTS} clients (${MODE_LABEL[mode]}) in ${WORKERS} processes…`);
-      const { rounds, all, deliveries } = await runMode(fleet, mode);
-      results[mode] = { rounds, all: summarise(mode, rounds, all, deliveries) };
+      const { rounds, all, deliveries, publishDelayMs } = await runMode(fleet, mode);
+      results[mode] = { rounds, all: summarise(mode, rounds, all, deliveries, publishDelayMs) };
     }
   } catch (error) {
     console.error(fleet.logs().slice(-20_000));
@@ -351,6 +413,8 @@ async function main(): Promise<void> {
       'not applied',
       'went back',
       'event delivery p50/p99 ms',
+      'published ≤ p50/p99 ms',
+      'loop delay p99 ms: coordinator / clients',
       'GET /map per client',
     ],
     style: { head: [], border: [] },
@@ -370,6 +434,8 @@ async function main(): Promise<void> {
         r.notApplied,
         r.wentBack,
         `${fmt(r.deliveryMs.p50)} / ${fmt(r.deliveryMs.p99)}`,
+        `${fmt(r.publishDelayMs.p50)} / ${fmt(r.publishDelayMs.p99)}`,
+        `${fmt(r.coordinatorLoopDelayP99Ms)} / ${fmt(r.clientLoopDelayP99Ms)}`,
         fmt(r.mapFetchesPerClient),
       ]);
     }

@@ -59,6 +59,32 @@ describe(OutboxRelay.name, () => {
     expect(received.slice(before).map((r) => r.payload.n)).toEqual([4]);
   });
 
+  it('publishes committed events at once and marks them, so no pass sends them again', async () => {
+    const seen: number[] = [];
+    const sub = network.connection.subscribe(`tessera.v1.${t.cluster}.events.test.direct`, {
+      callback: (err, msg) => {
+        if (!err) seen.push((msg.json() as { n: number }).n);
+      },
+    });
+    try {
+      const events = [5, 6, 7].map((n) => ({ subject: 'events.test.direct', payload: { n } }));
+      const stored = await db.transaction((m) => appendToOutbox(m, 'coordinator', events));
+      await sut.publishCommitted(stored.map((payload, i) => ({ subject: events[i].subject, payload })));
+      await waitFor('the three events', () => seen.length >= 3);
+      expect(seen).toEqual([5, 6, 7]);
+      const unpublished: unknown[] = await db.query(
+        `SELECT 1 FROM coordinator.outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL`,
+        [stored.map((p) => p['eventId'])],
+      );
+      expect(unpublished).toEqual([]);
+      // Passes keep running (poll 100 ms): none sends them again.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seen).toEqual([5, 6, 7]);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   it('lets a consumer process a redelivered event once (inbox)', async () => {
     const eventId = received[0].payload.eventId;
     const first = await db.transaction((m) => claimInbox(m, 'coordinator', eventId));

@@ -20,6 +20,26 @@ export class MetricsService {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /**
+   * A counter that mirrors a running total kept elsewhere (e.g. NetworkManager.stats): at each
+   * scrape it adds what the total grew by, so it is a true counter (`rate()`, resets on restart).
+   */
+  counterOf(name: string, help: string, total: () => number): Counter {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Counter;
+    let counted = 0;
+    return new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect(this: Counter) {
+        const now = total();
+        if (now > counted) this.inc(now - counted);
+        counted = Math.max(counted, now);
+      },
+    });
+  }
+
   gauge(name: string, help: string, labelNames: string[] = [], collect?: (g: Gauge) => void | Promise<void>): Gauge {
     const existing = this.registry.getSingleMetric(name);
     if (existing) return existing as Gauge;

@@ -56,12 +56,8 @@ class KitLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   onApplicationBootstrap(): void {
     const relay = this.relay;
-    this.metrics.gauge('tessera_nats_reconnects_total', 'NATS reconnects since start', [], (g) => {
-      g.set(this.network.stats.reconnects);
-    });
-    this.metrics.gauge('tessera_nats_disconnects_total', 'NATS disconnects since start', [], (g) => {
-      g.set(this.network.stats.disconnects);
-    });
+    this.metrics.counterOf('tessera_nats_reconnects_total', 'NATS reconnects', () => this.network.stats.reconnects);
+    this.metrics.counterOf('tessera_nats_disconnects_total', 'NATS disconnects', () => this.network.stats.disconnects);
     const pgErrors = this.metrics.counter('tessera_postgres_errors_total', 'Postgres connection errors (pool)');
     const pool = this.postgresPool();
     if (pool) {
@@ -77,9 +73,7 @@ class KitLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       this.metrics.gauge('tessera_outbox_backlog', 'Events written but not yet relayed', [], async (g) => {
         g.set(await relay.backlog().catch(() => -1));
       });
-      this.metrics.gauge('tessera_outbox_publish_failures_total', 'Event publish failures', [], (g) => {
-        g.set(relay.stats.failures);
-      });
+      this.metrics.counterOf('tessera_outbox_publish_failures_total', 'Event publish failures', () => relay.stats.failures);
     }
   }
 
@@ -151,10 +145,18 @@ export class ServiceKitModule {
         database
           ? {
               provide: OUTBOX_RELAY,
-              inject: [getDataSourceToken(), PinoLogger],
-              useFactory: (ds: DataSource, logger: PinoLogger) => {
+              inject: [getDataSourceToken(), PinoLogger, MetricsService],
+              useFactory: (ds: DataSource, logger: PinoLogger, metrics: MetricsService) => {
                 logger.setContext('OutboxRelay');
-                return new OutboxRelay(ds, schema, network, logger);
+                const delay = metrics.histogram(
+                  'tessera_outbox_publish_delay_seconds',
+                  'From an event’s time (written in its transaction) to its publication on NATS',
+                  [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+                  ['subject'],
+                );
+                return new OutboxRelay(ds, schema, network, logger, {
+                  onPublish: (delayMs, subject) => delay.observe({ subject }, delayMs / 1000),
+                });
               },
             }
           : { provide: OUTBOX_RELAY, useValue: null },

@@ -3,13 +3,14 @@
  * records when each one routes to each new leader. Started by client.bench.ts (Node IPC).
  *
  * A leader change is known by its `events.partition.leader` event (partition, new epoch, `at` =
- * the map change's transaction time). A client has applied it once `route(resource, key)` for a
- * key of that partition returns that epoch or a later one. Route is checked at every moment it can
- * change: right after the client's own event is delivered (the leader hint) and right after each
+ * the map change's transaction time). A client has applied it once its route for that partition
+ * (`partition(resource, p)`, the lookup behind `route(resource, key)`) has that epoch or a later
+ * one. Route is checked at every moment it can change: right after the client's own event is delivered (the leader hint) and right after each
  * map fetch it makes is installed. A change is registered by whichever sees it first: a client's
  * event or this worker's own observer connection (so a client that misses the event is still
  * tracked), and every client is checked once when it is registered.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { connect, type NatsConnection } from 'nats';
 import {
   HttpMapSource,
@@ -18,7 +19,7 @@ import {
   natsMapEvents,
   PartitionMapClient,
 } from '@tessera/client';
-import { type MapViewV1, Subjects, fullSubject, partitionForKey } from '@tessera/contracts';
+import { type MapViewV1, Subjects, fullSubject } from '@tessera/contracts';
 import {
   type AppliedVia,
   type FromWorker,
@@ -46,6 +47,9 @@ function send(message: FromWorker): void {
 }
 
 const config = readConfig();
+// How long this process's event loop keeps an arrived event waiting (CPU shared with the fleet).
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 const clients: PartitionMapClient[] = [];
 const connections: NatsConnection[] = [];
 const changes = new Map<string, Change>();
@@ -59,8 +63,6 @@ const wentBack = new Set<string>();
 let regressions = 0;
 let mapFetches = 0;
 let fetchFailures = 0;
-/** For each partition, a key that routes to it: checks go through route(resource, key). */
-let keyFor: string[] = [];
 
 /** Registers the change an event announces; true when it is new to this worker. */
 function register(payload: unknown): boolean {
@@ -88,7 +90,9 @@ function register(payload: unknown): boolean {
 /** The epoch `route()` answers for a key of `partition`; -1 while the client has no map yet. */
 function epochOf(client: PartitionMapClient, partition: number): number {
   try {
-    return client.route(config.resource, keyFor[partition]).epoch;
+    // partition() rather than route(key): the same map lookup without hashing a key, so that the
+    // probe (run for every client at every event) costs the measured processes little CPU.
+    return client.partition(config.resource, partition).epoch;
   } catch {
     return -1;
   }
@@ -151,14 +155,23 @@ function countedSource(inner: MapSource, index: () => number): MapSource {
   };
 }
 
-/** Fetches once, then answers every later fetch with that first map (no request). */
-function onlyFirstFetch(inner: MapSource): MapSource {
-  let first: Promise<MapViewV1> | null = null;
+/** Strips the delta fields from `events.map`, as an older coordinator sent it: every new version is a refetch. */
+function withoutDeltas(inner: MapEventSource): MapEventSource {
   return {
-    fetchMap: async () => {
-      if (!first) return (first = inner.fetchMap());
-      // Older than anything installed, so the client ignores it (and keeps its hints).
-      return { ...(await first), version: -1 };
+    subscribe(onEvent) {
+      return inner.subscribe((kind, payload) => {
+        if (kind !== 'map' || typeof payload !== 'object' || payload === null) {
+          onEvent(kind, payload);
+          return;
+        }
+        const {
+          changes: _changes,
+          full: _full,
+          reason: _reason,
+          ...rest
+        } = payload as Record<string, unknown>;
+        onEvent(kind, rest);
+      });
     },
   };
 }
@@ -177,20 +190,6 @@ function probedEvents(inner: MapEventSource, index: number): MapEventSource {
   };
 }
 
-function keysByPartition(partitions: number): string[] {
-  const keys = new Array<string>(partitions);
-  let found = 0;
-  for (let i = 0; found < partitions; i++) {
-    const key = `user-${i}`;
-    const p = partitionForKey(key, partitions);
-    if (keys[p] === undefined) {
-      keys[p] = key;
-      found++;
-    }
-  }
-  return keys;
-}
-
 async function startClient(i: number): Promise<void> {
   const connection = await connect({ servers: config.natsUrl, name: `bench-client-${i}` });
   connections.push(connection);
@@ -199,19 +198,21 @@ async function startClient(i: number): Promise<void> {
     new HttpMapSource(config.apiUrl, { token: config.token }),
     () => local,
   );
-  const events = () => probedEvents(natsMapEvents({ connection, cluster: config.cluster }), local);
   let client: PartitionMapClient;
   switch (config.mode) {
     case 'events':
-      client = new PartitionMapClient({ source: http, events: events() });
-      break;
-    case 'hints':
-      // Diagnostic: the first map comes over HTTP, every later fetch gets that same map back, so
-      // the client routes by leader events alone and never loads the coordinator.
       client = new PartitionMapClient({
-        source: onlyFirstFetch(http),
-        events: events(),
-        refreshIntervalMs: 0,
+        source: http,
+        events: probedEvents(natsMapEvents({ connection, cluster: config.cluster }), local),
+      });
+      break;
+    case 'refetch':
+      client = new PartitionMapClient({
+        source: http,
+        events: probedEvents(
+          withoutDeltas(natsMapEvents({ connection, cluster: config.cluster })),
+          local,
+        ),
       });
       break;
     case 'poll':
@@ -230,7 +231,6 @@ async function main(): Promise<void> {
   const initial = await new HttpMapSource(config.apiUrl, { token: config.token }).fetchMap();
   const view = initial.resources.find((r) => r.name === config.resource);
   if (!view) throw new Error(`resource ${config.resource} is not in the map`);
-  keyFor = keysByPartition(view.partitionCount);
   for (const p of view.partitions) highest.set(p.partition, p.epoch);
   const observed = new Map(highest);
 
@@ -298,7 +298,13 @@ process.on('message', (message: unknown) => {
         mapFetches,
         fetchFailures,
         regressions,
+        loopDelayMs: {
+          p50: loopDelay.percentile(50) / 1e6,
+          p99: loopDelay.percentile(99) / 1e6,
+          max: loopDelay.max / 1e6,
+        },
       });
+      loopDelay.reset();
       regressions = 0;
       samples = [];
       deliveries = [];

@@ -1,11 +1,13 @@
 /** Messages between the benchmark and its client-hosting worker processes (Node IPC). */
 
 /**
- * `events`: live map events, as PartitionMapClient ships (ours); `poll`: refetch GET /api/v1/map
- * on a timer (the baseline); `hints`: a diagnostic, events with no refetch at all (what the
- * events path costs without the refetches each map version triggers).
+ * `events`: live map events, as PartitionMapClient ships (ours: versioned deltas, a refetch only
+ * on a gap); `refetch`: the same client fed `events.map` without its delta fields (as from an
+ * older coordinator), so it refetches GET /api/v1/map on every new version, as the client did
+ * before deltas (the previous behaviour, kept as a baseline); `poll`: refetch GET /api/v1/map on
+ * a timer (the baseline users would otherwise write).
  */
-export type ClientMode = 'events' | 'hints' | 'poll';
+export type ClientMode = 'events' | 'refetch' | 'poll';
 
 /** Passed to a worker as JSON in BENCH_WORKER. */
 export interface WorkerConfig {
@@ -54,6 +56,8 @@ export type FromWorker =
       fetchFailures: number;
       /** Times a client's route went back to an older epoch after it had applied a newer one. */
       regressions: number;
+      /** This worker's event-loop delay since the last report (how long an arrived event can wait). */
+      loopDelayMs: { p50: number; p99: number; max: number };
     }
   | { type: 'error'; message: string };
 

@@ -28,3 +28,44 @@ export function distribution(xs: readonly number[]): Distribution {
     mean: s.length ? sum / s.length : Number.NaN,
   };
 }
+
+/** Cumulative bucket counts of one Prometheus histogram series: upper bound (s) → count. */
+export type Buckets = Map<number, number>;
+
+/**
+ * Reads the buckets of `metric` whose labels include `match` (e.g. `subject="events.map"`) from
+ * a /metrics text, summed over the other labels.
+ */
+export function parseBuckets(text: string, metric: string, match: string): Buckets {
+  const buckets: Buckets = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}_bucket{`) || !line.includes(match)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (le === undefined || !Number.isFinite(value)) continue;
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + value);
+  }
+  return buckets;
+}
+
+export interface BucketQuantiles {
+  count: number;
+  /** Upper bounds (ms) of the buckets holding each quantile: "p99 ≤ x ms". */
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+/** Quantiles (as bucket upper bounds) of what was observed between two scrapes. */
+export function bucketQuantiles(before: Buckets, after: Buckets): BucketQuantiles {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = counts[counts.length - 1] ?? 0;
+  const q = (x: number): number => {
+    if (total === 0) return Number.NaN;
+    const i = counts.findIndex((c) => c >= x * total);
+    return bounds[i] * 1000;
+  };
+  return { count: total, p50: q(0.5), p90: q(0.9), p99: q(0.99) };
+}

@@ -1,6 +1,5 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { type MapViewV1 } from '@tessera/contracts';
 import { AdminTokenGuard } from '@tessera/service-kit';
 import { MapService } from './map.service';
 import { MapViewDto } from './map.dto';
@@ -12,11 +11,13 @@ import { MapViewDto } from './map.dto';
 export class MapController {
   constructor(private readonly maps: MapService) {}
 
+  /** Sends the JSON cached for the current version: a burst of fetches costs one query. */
   @Get()
+  @Header('Content-Type', 'application/json; charset=utf-8')
   @ApiOperation({ summary: 'The partition map: replicas (preferred leader first), leader, epoch and ISR of every partition' })
   @ApiQuery({ name: 'resource', required: false })
   @ApiOkResponse({ type: MapViewDto })
-  map(@Query('resource') resource?: string): Promise<MapViewV1> {
-    return this.maps.view(resource);
+  async map(@Query('resource') resource?: string): Promise<string> {
+    return (await this.maps.answer(resource)).json;
   }
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import {
+  type MapEventV1,
   type MapResourceV1,
   type MapViewV1,
   type PartitionLeaderEventV1,
@@ -10,10 +11,11 @@ import {
   type PartitionsChangedEventV1,
   Subjects,
 } from '@tessera/contracts';
-import { NetworkManager, OutboxRelay } from '@tessera/messaging';
+import { type CommittedEvent, NetworkManager, OutboxRelay } from '@tessera/messaging';
 import { appendToOutbox, claimInbox, type OutboxEvent } from '@tessera/persistence';
 import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
 import { currentMapVersion, nextMapVersion } from './map-version';
+import { type CachedMapView, MapViewCache } from './map-view.cache';
 
 interface MapRow {
   resource: string;
@@ -35,10 +37,13 @@ function isPartitionsChanged(value: unknown): value is PartitionsChangedEventV1 
 /**
  * The partition map: target replicas (ours) joined with leader, epoch and ISR as consensus
  * committed them (a projection fed by `events.internal.partitions.changed`, applied only when
- * newer by partition epoch). Each applied batch bumps the map version and is announced publicly.
+ * newer by partition epoch). Each applied batch bumps the map version and is announced publicly
+ * as deltas: one `events.partition.leader` per changed partition, then `events.map` counting them.
  */
 @Injectable()
 export class MapService implements OnApplicationBootstrap {
+  private readonly cache: MapViewCache;
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay,
@@ -47,6 +52,16 @@ export class MapService implements OnApplicationBootstrap {
     private readonly metrics: MetricsService,
   ) {
     this.log.setContext(MapService.name);
+    const lookups = this.metrics.counter(
+      'tessera_map_view_lookups_total',
+      'Partition map reads (GET /map, dashboard), by whether the cached version answered',
+      ['result'],
+    );
+    this.cache = new MapViewCache({
+      readVersion: () => currentMapVersion(this.db),
+      build: (resource) => this.build(resource),
+      onLookup: (result) => lookups.inc({ result }),
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -76,7 +91,18 @@ export class MapService implements OnApplicationBootstrap {
     );
   }
 
+  /** The current map (or one resource's slice); shared and frozen, so never mutate it. */
   async view(resource?: string): Promise<MapViewV1> {
+    return (await this.cache.get(resource)).view;
+  }
+
+  /** The current map as `GET /map` sends it: view and JSON made once per version and filter. */
+  answer(resource?: string): Promise<CachedMapView> {
+    return this.cache.get(resource);
+  }
+
+  /** Reads the map in one snapshot (version and rows agree). */
+  private async build(resource: string | undefined): Promise<MapViewV1> {
     return this.db.transaction('REPEATABLE READ', async (m) => {
       const version = await currentMapVersion(m);
       const rows: MapRow[] = await m.query(
@@ -121,8 +147,8 @@ export class MapService implements OnApplicationBootstrap {
       return;
     }
     if (payload.changes.length === 0) return;
-    const applied = await this.db.transaction(async (m) => {
-      if (!(await claimInbox(m, 'coordinator', payload.eventId))) return 0;
+    const committed = await this.db.transaction(async (m): Promise<CommittedEvent[]> => {
+      if (!(await claimInbox(m, 'coordinator', payload.eventId))) return [];
       const changes: PartitionStateV1[] = payload.changes;
       const [updated]: [MapRow[], number] = await m.query(
         `UPDATE coordinator.partition_map AS p
@@ -143,7 +169,7 @@ export class MapService implements OnApplicationBootstrap {
           changes.map((c) => `{${c.replicas.join(',')}}`),
         ],
       );
-      if (updated.length === 0) return 0;
+      if (updated.length === 0) return [];
       const version = await nextMapVersion(m);
       const events: OutboxEvent[] = updated.map((row) => {
         const event: Omit<PartitionLeaderEventV1, 'eventId' | 'at'> = {
@@ -153,16 +179,25 @@ export class MapService implements OnApplicationBootstrap {
           leader: row.leader,
           epoch: Number(row.leader_epoch),
           isr: row.isr,
+          replicas: row.replicas,
         };
         return { subject: Subjects.events.partitionLeader, payload: { ...event } };
       });
-      events.push({ subject: Subjects.events.map, payload: { version } });
-      await appendToOutbox(m, 'coordinator', events);
-      return updated.length;
+      // Last, so a client that has all `changes` deltas of this version can apply it without a fetch.
+      const announced: Omit<MapEventV1, 'eventId' | 'at'> = {
+        version,
+        changes: events.length,
+        full: false,
+        reason: 'PARTITIONS_CHANGED',
+      };
+      events.push({ subject: Subjects.events.map, payload: { ...announced } });
+      const stored = await appendToOutbox(m, 'coordinator', events);
+      return stored.map((p, i) => ({ subject: events[i].subject, payload: p }));
     });
-    if (applied > 0) {
-      this.relay.kick();
-      this.log.debug({ applied, reason: payload.reason }, 'map updated from consensus');
+    if (committed.length > 0) {
+      // Straight to NATS after the commit: routing clients wait for these (the relay is the net).
+      void this.relay.publishCommitted(committed);
+      this.log.debug({ applied: committed.length - 1, reason: payload.reason }, 'map updated from consensus');
     }
   }
 }

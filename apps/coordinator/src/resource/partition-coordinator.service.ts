@@ -5,6 +5,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import {
   type CreateResourceBodyV1,
+  type MapEventV1,
   type RebalancePlanV1,
   type ResourceDeletedEventV1,
   type ResourceDetailV1,
@@ -127,7 +128,9 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
       );
       await this.operations.start(m, operationId, 'CREATE_RESOURCE', body.name, body.partitions);
       const version = await nextMapVersion(m);
-      await appendToOutbox(m, 'coordinator', [{ subject: Subjects.events.map, payload: { version } }]);
+      // Not expressible as partition deltas: clients refetch the map for this version.
+      const announced: Omit<MapEventV1, 'eventId' | 'at'> = { version, changes: 0, full: true, reason: 'RESOURCE_CREATED' };
+      await appendToOutbox(m, 'coordinator', [{ subject: Subjects.events.map, payload: { ...announced } }]);
       return inserted[0];
     });
     this.relay.kick();
@@ -204,9 +207,10 @@ export class PartitionCoordinator implements OnApplicationBootstrap, OnApplicati
       await m.query(`DELETE FROM coordinator.resource WHERE name = $1 AND state = 'DELETING'`, [name]);
       const version = await nextMapVersion(m);
       const deleted: Omit<ResourceDeletedEventV1, 'eventId' | 'at'> = { resource: name };
+      const announced: Omit<MapEventV1, 'eventId' | 'at'> = { version, changes: 0, full: true, reason: 'RESOURCE_DELETED' };
       await appendToOutbox(m, 'coordinator', [
         { subject: Subjects.events.resourceDeleted, payload: { ...deleted } },
-        { subject: Subjects.events.map, payload: { version } },
+        { subject: Subjects.events.map, payload: { ...announced } },
       ]);
     });
     this.relay.kick();

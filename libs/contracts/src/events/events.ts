@@ -19,17 +19,39 @@ export interface NodeStateEventV1 extends EventEnvelopeV1 {
   previous: NodeState | null;
 }
 
-/** `events.partition.leader` (public): leader null when the partition is offline. */
+/**
+ * `events.partition.leader` (public): one partition's entry as of map `version`; leader null when
+ * the partition is offline. Together with `replicas` it carries everything a map entry has, so a
+ * client can apply it as a delta.
+ */
 export interface PartitionLeaderEventV1 extends EventEnvelopeV1 {
   resource: string;
   partition: number;
   leader: string | null;
   epoch: number;
   isr: string[];
+  /** The replica list, preferred leader first, as in `GET /map` (an additive field). */
+  replicas: string[];
 }
 
-/** `events.map` (public). */
-export type MapEventV1 = EventEnvelopeV1;
+/** Why a map version was made (`events.map` `reason`). */
+export const MAP_CHANGE_REASONS = ['PARTITIONS_CHANGED', 'RESOURCE_CREATED', 'RESOURCE_DELETED'] as const;
+export type MapChangeReasonV1 = (typeof MAP_CHANGE_REASONS)[number];
+
+/**
+ * `events.map` (public): map `version` was committed. The delta fields (`changes`, `full`,
+ * `reason`) are additive: a consumer that ignores them refetches `GET /map` on each version.
+ */
+export interface MapEventV1 extends EventEnvelopeV1 {
+  /** How many `events.partition.leader` events carry this same version (published before this one). */
+  changes: number;
+  /**
+   * True when this version cannot be rebuilt from those events (a resource was created or
+   * deleted): a client holding the previous version must refetch the map.
+   */
+  full: boolean;
+  reason: MapChangeReasonV1;
+}
 
 /** `events.internal.node.registered` (coordinator → health). */
 export interface NodeRegisteredEventV1 extends InternalEventEnvelopeV1 {
