@@ -333,7 +333,9 @@ describe(NodeLivenessTracker.name, () => {
             // From there (or the kill) it is DEAD within 1.5 s, or at the first tick after a stall
             // covering that moment; the stall itself earns it no further credit.
             const lastRead = afterStalls(Math.max(...beats));
-            const due = afterStalls(Math.max(killAt, lastRead) + 1_500);
+            // The monitor only judges on its ticks, and after a stall it first reads what queued
+            // (one tick) before judging: the deadline is the tick after next.
+            const due = Math.ceil(afterStalls(Math.max(killAt, lastRead) + 1_500) / TICK) * TICK + TICK;
 
             expect(death).toBeDefined();
             expect(death!.atMs).toBeLessThanOrEqual(due);
