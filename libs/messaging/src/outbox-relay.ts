@@ -85,17 +85,26 @@ export class OutboxRelay {
   async publishCommitted(events: CommittedEvent[]): Promise<void> {
     if (this.stopped || events.length === 0) return;
     try {
-      // Sent in order on the one connection; only the acks are awaited together.
       const ids = events.map((e) => String(e.payload['eventId']));
-      await Promise.all(events.map((e, i) => this.publish(e.subject, e.payload, ids[i])));
-      const [, marked]: [unknown, number] = await this.dataSource.query(
-        `UPDATE "${this.schema}".outbox SET published_at = now()
-          WHERE id IN (SELECT id FROM "${this.schema}".outbox
-                        WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL
-                          FOR UPDATE SKIP LOCKED)`,
-        [ids],
-      );
-      this.published += marked;
+      await this.dataSource.transaction(async (m) => {
+        // Claim the rows first (as a relay pass does): a pass running now skips them, and rows a
+        // pass already holds are left to it, so neither path sends an event the other sent.
+        const rows: { id: string; event_id: string }[] = await m.query(
+          `SELECT id, event_id FROM "${this.schema}".outbox
+            WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`,
+          [ids],
+        );
+        if (rows.length === 0) return;
+        const claimed = new Set(rows.map((r) => r.event_id));
+        // Sent in order on the one connection; only the acks are awaited together.
+        await Promise.all(
+          events.flatMap((e, i) => (claimed.has(ids[i] ?? '') ? [this.publish(e.subject, e.payload, ids[i] ?? '')] : [])),
+        );
+        await m.query(`UPDATE "${this.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+          rows.map((r) => r.id),
+        ]);
+        this.published += rows.length;
+      });
     } catch (error) {
       this.failures++;
       this.log.warn({ err: error, schema: this.schema }, 'direct publish failed; the relay retries');
