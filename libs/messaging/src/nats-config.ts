@@ -25,6 +25,9 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Con
     pingInterval: 5_000,
     maxPingOut: 3,
     timeout: 5_000,
+    // nats.js otherwise captures a stack trace (new Error()) for every request and JetStream
+    // publish: at thousands of outbox events a second that was the coordinator's top cost.
+    noAsyncTraces: true,
   };
   if (settings.user !== undefined) {
     options.user = settings.user;
@@ -42,4 +45,18 @@ export function natsConnectionOptions(settings: NatsSettings, name: string): Con
     };
   }
   return options;
+}
+
+/**
+ * NATS options another thread (a worker) can open its own connection with: structured-cloneable,
+ * so no authenticator function — the worker builds it from `credsFile` itself.
+ */
+export interface ThreadConnection {
+  options: Omit<ConnectionOptions, 'authenticator'>;
+  credsFile?: string;
+}
+
+export function threadConnection(settings: NatsSettings, name: string): ThreadConnection {
+  const { authenticator: _ignored, ...options } = natsConnectionOptions(settings, name);
+  return settings.credsFile === undefined ? { options } : { options, credsFile: settings.credsFile };
 }

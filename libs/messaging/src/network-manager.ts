@@ -24,7 +24,7 @@ import {
   clusterPrefix,
 } from '@tessera/contracts';
 import { currentCorrelationId } from './correlation';
-import { natsConnectionOptions, type NatsSettings } from './nats-config';
+import { natsConnectionOptions, type NatsSettings, type ThreadConnection, threadConnection } from './nats-config';
 
 /** What the NetworkManager logs through (pino-compatible). */
 export interface NetworkLogger {
@@ -102,6 +102,11 @@ export class NetworkManager {
 
   subject(relative: string): string {
     return fullSubject(this.cluster, relative);
+  }
+
+  /** How a worker thread opens its own connection like this one (see ThreadConnection). */
+  threadConnection(name: string): ThreadConnection {
+    return threadConnection(this.settings, `${this.clientName}/${name}`);
   }
 
   async connect(): Promise<void> {

@@ -1,6 +1,6 @@
 import {
   type AssignRolesReplyV1,
-  AssignRolesCommandV1,
+  type AssignRolesCommandV1,
   type ErrorReplyV1,
   type HeartbeatV1,
   MAX_REPLICATION_FACTOR,
@@ -15,12 +15,13 @@ import {
   TesseraError,
   isErrorReply,
   isToken,
-  validateContract,
+  parseAssignRoles,
 } from '@tessera/contracts';
 import { NetworkManager, decodeJson } from '@tessera/messaging';
 import { type Msg } from 'nats';
 import { performance } from 'node:perf_hooks';
 import { EpochStore } from './epoch-store';
+import { type HeartbeatChannel } from './heartbeat/heartbeat-channel';
 import { Lease } from './lease';
 import { type Decision, RoleTable, checkConsistent, partitionKey } from './role-table';
 
@@ -74,6 +75,11 @@ export interface PartitionNodeOptions extends NodeIdentity {
   leaseMs?: number;
   /** Monotonic clock in ms (default `performance.now`); tests pass a fake one. */
   clock?: () => number;
+  /**
+   * Where heartbeats are sent from (e.g. ThreadHeartbeats, its own thread). Default: this
+   * agent's own event loop.
+   */
+  heartbeats?: HeartbeatChannel;
 }
 
 /** Called after a role change is durable (its epoch persisted), before the command is answered. */
@@ -106,6 +112,12 @@ export interface RoleView {
 const DEFAULT_HEARTBEAT_MS = 1_000;
 /** Pause before retrying a failed reconcile that something is waiting for. */
 const RECONCILE_RETRY_MS = 500;
+/**
+ * Least pause between reconciles asked for back to back (refused fetches, suspensions and lease
+ * confirmations each ask): at least this, and at least as long as the last one took, so a node
+ * holding thousands of roles spends at most half its time reconciling during churn.
+ */
+const RECONCILE_MIN_GAP_MS = 250;
 /** Least time between two replica reports asked for out of turn. */
 const REPORT_SPACING_MS = 100;
 export const DEFAULT_LEASE_MS = 600;
@@ -242,8 +254,28 @@ export class PartitionNode {
     if (this.abort.signal.aborted) return;
     const reg = this.registration;
     const heartbeatMs = reg?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
-    this.heartbeat();
-    this.every(heartbeatMs, () => this.heartbeat());
+    const channel = this.options.heartbeats;
+    if (channel && reg) {
+      channel.start(
+        {
+          nodeId: this.nodeId,
+          incarnation: reg.incarnation,
+          intervalMs: heartbeatMs,
+          timeoutMs: this.lease.leaseMs,
+        },
+        {
+          replied: (sentAt, reply) => this.heartbeatReplied(sentAt, reply),
+          failed: (code) => this.heartbeatFailed(code),
+        },
+      );
+      this.every(heartbeatMs, () => {
+        this.checkLease();
+        channel.alive();
+      });
+    } else {
+      this.heartbeat();
+      this.every(heartbeatMs, () => this.heartbeat());
+    }
     this.every(this.options.reportIntervalMs ?? 2_000, () => this.report());
     this.every(this.options.reconcileIntervalMs ?? 10_000, async () => {
       await this.reconcile();
@@ -256,6 +288,7 @@ export class PartitionNode {
     this.abort.abort();
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
+    await this.options.heartbeats?.stop();
     for (const s of this.subscriptions) s.unsubscribe();
     this.subscriptions.length = 0;
     await this.queue.catch(() => undefined);
@@ -340,7 +373,14 @@ export class PartitionNode {
     this.reconcileLoop = (async () => {
       while (this.reconcileWanted && !this.abort.signal.aborted) {
         this.reconcileWanted = false;
-        if (await this.reconcile()) continue;
+        const started = this.clock();
+        if (await this.reconcile()) {
+          if (this.reconcileWanted) {
+            const took = this.clock() - started;
+            await sleep(Math.max(RECONCILE_MIN_GAP_MS, took), this.abort.signal);
+          }
+          continue;
+        }
         // Failed: while something waits on a reconcile to serve again, do not leave it to the
         // periodic one.
         if (this.suspended.size > 0 || this.lease.awaitingReconcile) {
@@ -487,18 +527,21 @@ export class PartitionNode {
         timeoutMs: this.lease.leaseMs,
       })
       .then(
-        (reply) => {
-          if (isErrorReply(reply) || (reply as { ok?: unknown } | null)?.ok !== true) {
-            this.heartbeatFailed(isErrorReply(reply) ? reply.code : 'MALFORMED');
-            return;
-          }
-          if (this.heartbeatFailing)
-            this.log.info({ nodeId: this.nodeId }, 'heartbeats acknowledged again');
-          this.heartbeatFailing = false;
-          if (this.lease.acknowledged(sentAt, this.reconcileRounds)) this.requestReconcile();
-        },
+        (reply) => this.heartbeatReplied(sentAt, reply),
         (error: unknown) => this.heartbeatFailed(errorCode(error)),
       );
+  }
+
+  /** Health answered a heartbeat sent at `sentAt`: only `{ ok: true }` renews the lease. */
+  private heartbeatReplied(sentAt: number, reply: unknown): void {
+    if (this.abort.signal.aborted) return;
+    if (isErrorReply(reply) || (reply as { ok?: unknown } | null)?.ok !== true) {
+      this.heartbeatFailed(isErrorReply(reply) ? reply.code : 'MALFORMED');
+      return;
+    }
+    if (this.heartbeatFailing) this.log.info({ nodeId: this.nodeId }, 'heartbeats acknowledged again');
+    this.heartbeatFailing = false;
+    if (this.lease.acknowledged(sentAt, this.reconcileRounds)) this.requestReconcile();
   }
 
   private heartbeatFailed(code: string): void {
@@ -598,7 +641,7 @@ export class PartitionNode {
   async handleAssign(payload: unknown): Promise<OkReply<AssignRolesReplyV1> | ErrorReplyV1> {
     let command: AssignRolesCommandV1;
     try {
-      command = validateContract(AssignRolesCommandV1, payload);
+      command = parseAssignRoles(payload);
       if (command.nodeId !== this.nodeId) {
         throw new TesseraError(
           'FORBIDDEN',
@@ -645,7 +688,7 @@ export class PartitionNode {
           { timeoutMs: this.options.requestTimeoutMs ?? 2_000 },
         );
         // Replies are input too: validate them as a command to this node.
-        const page = validateContract(AssignRolesCommandV1, {
+        const page = parseAssignRoles({
           nodeId: this.nodeId,
           assignments: reply.assignments,
         }).assignments;

@@ -18,11 +18,20 @@ export interface AppProcess {
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * `TESSERA_CHILD_NODE_ARGS` (space-separated) go to node before main.js in every started app,
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a fleet (written on a clean exit);
+ * NODE_OPTIONS cannot carry --cpu-prof.
+ */
+function childNodeArgs(): string[] {
+  return (process.env['TESSERA_CHILD_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+}
+
 /** Starts `node dist/apps/<app>/main.js` with the given environment, as a real process. */
 export function startApp(app: string, env: Record<string, string>, name = app): AppProcess {
   const main = join(WORKSPACE_ROOT, 'dist/apps', app, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [...childNodeArgs(), main], {
     cwd: WORKSPACE_ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

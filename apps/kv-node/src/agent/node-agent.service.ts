@@ -5,7 +5,8 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { NetworkManager } from '@tessera/messaging';
-import { PartitionNode } from '@tessera/node-agent';
+import { PartitionNode, ThreadHeartbeats } from '@tessera/node-agent';
+import { Subjects } from '@tessera/contracts';
 import { ReadinessRegistry } from '@tessera/service-kit';
 import { PinoLogger } from 'nestjs-pino';
 import { KV_CONFIG, KvNodeConfig } from '../config/kv-config';
@@ -39,6 +40,12 @@ export class NodeAgentService implements OnApplicationBootstrap, BeforeApplicati
       network,
       logger,
       leaseMs,
+      // Off the event loop: a node busy with thousands of partitions is not a dead one.
+      heartbeats: new ThreadHeartbeats({
+        connection: network.threadConnection('heartbeats'),
+        subject: network.subject(Subjects.health.heartbeat(nodeId)),
+        onError: (error) => logger.error({ err: error, nodeId }, 'heartbeat thread failed'),
+      }),
     });
     // ReplicaManager replaces this with positions that carry the leaders' high watermarks.
     this.node.providePositions((resource, partition) => stores.position(resource, partition));

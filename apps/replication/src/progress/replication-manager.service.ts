@@ -5,10 +5,10 @@ import { type Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import {
   type ListReplicasReplyV1,
-  ReplicaReportV1,
+  type ReplicaReportV1,
   Subjects,
   TesseraError,
-  validateContract,
+  parseReplicaReport,
 } from '@tessera/contracts';
 import { NetworkManager } from '@tessera/messaging';
 import { claimInbox } from '@tessera/persistence';
@@ -29,6 +29,9 @@ export class ReplicationManager implements OnApplicationBootstrap, OnModuleDestr
   private readonly reports: Counter;
   private consuming = false;
   private stopped = false;
+  /** Per node: the newest report not yet stored, and the store loop running for it. */
+  private readonly newest = new Map<string, ProgressRow[]>();
+  private readonly storing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly repository: ReplicaProgressRepository,
@@ -66,7 +69,7 @@ export class ReplicationManager implements OnApplicationBootstrap, OnModuleDestr
     let rows: ProgressRow[];
     let report: ReplicaReportV1;
     try {
-      report = validateContract(ReplicaReportV1, payload);
+      report = parseReplicaReport(payload);
       if (report.nodeId !== subjectIdentity) {
         throw new TesseraError(
           'FORBIDDEN',
@@ -78,8 +81,33 @@ export class ReplicationManager implements OnApplicationBootstrap, OnModuleDestr
       this.reports.inc({ result: 'refused' });
       throw error;
     }
-    await this.repository.upsert(report.nodeId, rows);
     this.reports.inc({ result: 'accepted' });
+    await this.store(report.nodeId, rows);
+  }
+
+  /**
+   * Stores a node's report, one upsert at a time per node, newest wins. A report is the node's
+   * whole picture, so one that arrives while the previous is being written replaces any other
+   * still waiting: under load, reports queued behind row locks would otherwise hold every pool
+   * connection until the pool times out (seen at 10,000 partitions).
+   */
+  private store(nodeId: string, rows: ProgressRow[]): Promise<void> {
+    this.newest.set(nodeId, rows);
+    const running = this.storing.get(nodeId);
+    if (running) return running;
+    const loop = (async () => {
+      try {
+        for (let next = this.newest.get(nodeId); next; next = this.newest.get(nodeId)) {
+          this.newest.delete(nodeId);
+          await this.repository.upsert(nodeId, next);
+        }
+      } finally {
+        this.storing.delete(nodeId);
+        this.newest.delete(nodeId);
+      }
+    })();
+    this.storing.set(nodeId, loop);
+    return loop;
   }
 
   async listReplicas(resource?: string): Promise<ListReplicasReplyV1> {

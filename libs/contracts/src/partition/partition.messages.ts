@@ -20,6 +20,9 @@ import {
 } from '../common/identifiers';
 import { type ReplicaRole, REPLICA_ROLES } from '../common/states';
 
+// Fast validator of the role command (same rules as the classes below).
+export * from './partition.parse';
+
 /** Leader-and-ISR state of one partition, as consensus commits it. */
 export interface PartitionStateV1 {
   resource: string;
@@ -192,7 +195,7 @@ export class RoleAssignmentV1 {
   /** Orders changes within one leader epoch (ISR changes, reassignments); decimal string. */
   @IsOptional()
   @Matches(/^[0-9]{1,19}$/)
-  partitionEpoch?: string;
+  partitionEpoch?: string | null;
 }
 
 /** `node.<nodeId>.role.assign`: consensus → node. */

@@ -1,55 +1,9 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
 import { validateContract } from '../common/validate';
+import { accepts, epoch, field, offset, record, token } from '../testing/parse.arbitraries';
 import { ReplicaFetchBatchReplyV1, ReplicaFetchBatchRequestV1 } from './replica.messages';
 import { parseFetchBatchReply, parseFetchBatchRequest } from './replica.parse';
-
-/** A value that is right for the field most of the time, and wrong in many ways otherwise. */
-function field<T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> {
-  const bad = fc.oneof(
-    fc.constant(null),
-    fc.constant(undefined),
-    fc.constant(-1),
-    fc.constant(1.5),
-    fc.constant('1'),
-    fc.constant('a.b'),
-    fc.constant(''),
-    fc.constant('01234567890123456789'),
-    fc.constant([]),
-    fc.constant({}),
-    fc.constant(true),
-    fc.constant(Number.MAX_SAFE_INTEGER + 2),
-    fc.constant(100_000),
-  );
-  return fc.oneof({ weight: 20, arbitrary: good }, { weight: 1, arbitrary: bad });
-}
-
-/** Null most of the time. */
-function rarely<T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | null> {
-  return fc.oneof({ weight: 10, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: value });
-}
-
-/** An object with the given fields, sometimes missing one, sometimes carrying an extra one. */
-function record(
-  fields: Record<string, fc.Arbitrary<unknown>>,
-): fc.Arbitrary<Record<string, unknown>> {
-  return fc
-    .tuple(
-      fc.record(fields),
-      rarely(fc.constantFrom(...Object.keys(fields))),
-      rarely(fc.constantFrom('extra', 'ok', 'offset', '__x')),
-    )
-    .map(([o, missing, extra]) => {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== missing) out[k] = v;
-      if (extra !== null) out[extra] = 1;
-      return out;
-    });
-}
-
-const token = fc.constantFrom('orders', 'kv-a', 'a_b', 'X');
-const epoch = fc.constantFrom('0', '1', '42', '9223372036854775807');
-const offset = fc.nat({ max: 1_000_000 });
 
 const partitionRequest = record({
   resource: field(token),
@@ -106,15 +60,6 @@ const batchReply = record({
     { weight: 1, arbitrary: fc.constant(7) },
   ),
 });
-
-function accepts(fn: () => unknown): boolean {
-  try {
-    fn();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe(parseFetchBatchRequest.name, () => {
   it('accepts exactly what the ReplicaFetchBatchRequestV1 class accepts', () => {

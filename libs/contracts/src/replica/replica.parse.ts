@@ -1,5 +1,6 @@
-import { TesseraError, isErrorCode } from '../common/errors';
+import { isErrorCode } from '../common/errors';
 import { MAX_PARTITIONS, TOKEN_PATTERN } from '../common/identifiers';
+import { EPOCH_PATTERN, array, fail, int, matches, object, present, text } from '../common/parse';
 import { KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES } from '../kv/kv.messages';
 import {
   REPLICA_FETCH_MAX_PARTITIONS,
@@ -19,54 +20,6 @@ import {
  * (a property test holds them to it) at a fraction of the cost. Unknown properties are refused,
  * nothing is coerced; a problem throws TesseraError('INVALID') naming the path.
  */
-
-const EPOCH_PATTERN = /^[0-9]{1,19}$/;
-type Fields = Record<string, unknown>;
-
-function fail(path: string, problem: string): never {
-  throw new TesseraError('INVALID', `${path}: ${problem}`);
-}
-
-function object(value: unknown, path: string, allowed: ReadonlySet<string>): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    fail(path, 'expected a JSON object');
-  for (const key of Object.keys(value))
-    if (!allowed.has(key)) fail(`${path}.${key}`, 'unknown property');
-  return value as Fields;
-}
-
-function int(value: unknown, path: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    fail(path, `expected an integer ${min}–${max}`);
-  return value;
-}
-
-function matches(value: unknown, path: string, pattern: RegExp): string {
-  if (typeof value !== 'string' || !pattern.test(value)) fail(path, `must match ${pattern}`);
-  return value;
-}
-
-/** Length as class-validator's @MaxLength counts it: a surrogate pair is one character. */
-function characters(value: string): number {
-  return value.length - (value.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
-}
-
-function text(value: unknown, path: string, maxLength: number): string {
-  if (typeof value !== 'string' || (value.length > maxLength && characters(value) > maxLength))
-    fail(path, `expected a string of at most ${maxLength} characters`);
-  return value;
-}
-
-function array(value: unknown, path: string, min: number, max: number): unknown[] {
-  if (!Array.isArray(value) || value.length < min || value.length > max)
-    fail(path, `expected an array of ${min}–${max} items`);
-  return value;
-}
-
-/** Optional: absent or null means absent (class-validator's @IsOptional). */
-function present(value: unknown): boolean {
-  return value !== undefined && value !== null;
-}
 
 const PARTITION_FIELDS = new Set([
   'resource',

@@ -13,6 +13,9 @@ import {
 import { MAX_PARTITIONS, TOKEN_PATTERN } from '../common/identifiers';
 import { type ReplicaRole, REPLICA_ROLES } from '../common/states';
 
+// Fast validator of the report (same rules as the classes below).
+export * from './replication.parse';
+
 export class ReplicaPositionV1 {
   @Matches(TOKEN_PATTERN)
   resource!: string;
@@ -37,7 +40,7 @@ export class ReplicaPositionV1 {
   @IsOptional()
   @IsInt()
   @Min(0)
-  highWatermark?: number;
+  highWatermark?: number | null;
 }
 
 /** `replication.replica.report.<nodeId>`: a node's log positions, sent periodically. */
