@@ -20,6 +20,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import Table from 'cli-table3';
 import { WORKSPACE_ROOT } from '@tessera/testing';
+import { TestCluster } from '../../apps/e2e/src/cluster';
 import { controllerTakeoverRound, type TakeoverRound } from './failover/controller-takeover';
 import {
   type Fleet,
@@ -116,6 +117,13 @@ async function main(): Promise<void> {
   const failovers = new Map<Config, NodeFailoverRound[]>();
   const takeovers: TakeoverRound[] = [];
   const notes: string[] = [];
+  // Ctrl-C (or a CI timeout) must not leave a fleet of processes behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the fleet`);
+      void TestCluster.stopRunning().finally(() => process.exit(130));
+    });
+  }
   for (const config of configs) {
     log(
       `starting the fleet: ${NODE_COUNT} ${config.nodes === 'kv' ? 'kv-nodes' : 'light nodes'}, ${config.partitions} partitions × RF ${RF}`,

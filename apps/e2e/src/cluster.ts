@@ -143,6 +143,8 @@ export class EventLog {
 
 /** A whole Tessera fleet as real processes, on free ports, in its own database and cluster. */
 export class TestCluster {
+  /** Clusters started and not yet stopped (for a harness's signal handler: stopRunning). */
+  private static readonly running = new Set<TestCluster>();
   /** The first instance of each service (kept for callers that run one of each). */
   readonly services = new Map<Service, AppProcess>();
   readonly nodes = new Map<string, AppProcess>();
@@ -182,6 +184,7 @@ export class TestCluster {
       options.env ?? {},
       options.nodeLauncher,
     );
+    TestCluster.running.add(cluster);
     try {
       for (const service of SERVICES) {
         const count = (LEASED_SERVICES as readonly string[]).includes(service)
@@ -418,7 +421,13 @@ export class TestCluster {
       .join('\n');
   }
 
+  /** Stops every cluster still running (a benchmark interrupted with Ctrl-C calls this). */
+  static async stopRunning(): Promise<void> {
+    await Promise.all([...TestCluster.running].map((c) => c.stop().catch(() => undefined)));
+  }
+
   async stop(): Promise<void> {
+    TestCluster.running.delete(this);
     // A stopped (SIGSTOP) process cannot act on SIGTERM: wake everything first.
     for (const instance of this.instances.values()) if (instance.paused) this.resume(instance.id);
     for (const id of [...this.pausedNodes]) this.resume(id);

@@ -388,6 +388,36 @@ describe(PartitionNode.name, () => {
     expect(reports()).toBe(1);
   });
 
+  it('reports only the partitions asked for out of turn, and everything when not told which', async () => {
+    network.roles = [0, 1, 2].map((p) => ({ ...leaderOf(p, '4'), partitionCount: 3 }));
+    sut = new PartitionNode({
+      nodeId: 'n1',
+      zone: 'z1',
+      rack: 'r1',
+      capacity: 1,
+      tags: [],
+      dataDir: dir,
+      network,
+      logger: silent,
+      reportIntervalMs: 60_000, // only out-of-turn reports in this test
+    });
+    sut.providePositions(() => 0);
+    await sut.start();
+    await waitFor('the roles', () => sut.currentRole('orders', 2).role === 'LEADER');
+    const reported = () =>
+      network.published
+        .filter((p) => p.subject === Subjects.replication.report('n1'))
+        .map((p) => (p.payload as { replicas: { partition: number }[] }).replicas.map((r) => r.partition));
+    sut.requestReport({ resource: 'orders', partition: 2 });
+    sut.requestReport({ resource: 'orders', partition: 0 });
+    await waitFor('the partial report', () => reported().length === 1);
+    expect(reported()).toEqual([[0, 2]]);
+    sut.requestReport({ resource: 'orders', partition: 1 });
+    sut.requestReport();
+    await waitFor('the full report', () => reported().length === 2);
+    expect(reported()[1]).toEqual([0, 1, 2]);
+  });
+
   it('retries a failed reconcile that a suspended partition waits for, before the periodic one', async () => {
     network.roles = [leaderOf(0, '2')];
     sut = new PartitionNode({

@@ -118,6 +118,8 @@ const RECONCILE_RETRY_MS = 500;
  * holding thousands of roles spends at most half its time reconciling during churn.
  */
 const RECONCILE_MIN_GAP_MS = 250;
+/** Roles applied between two yields to the event loop (see apply). */
+const YIELD_EVERY_ROLES = 100;
 /** Least time between two replica reports asked for out of turn. */
 const REPORT_SPACING_MS = 100;
 export const DEFAULT_LEASE_MS = 600;
@@ -206,6 +208,8 @@ export class PartitionNode {
   /** Partitions a newer epoch was seen for (FENCED): not served until a later reconcile ends. */
   private readonly suspended = new Map<string, number>();
   private reportScheduled = false;
+  /** Partitions an out-of-turn report was asked for; null: a full report was. */
+  private reportWanted: Set<string> | null = new Set();
   private lastReportAt = Number.NEGATIVE_INFINITY;
   private heartbeatFailing = false;
 
@@ -397,15 +401,23 @@ export class PartitionNode {
 
   /**
    * Sends a replica report soon, e.g. when a follower caught up, so replication can expand the
-   * ISR without waiting for the periodic one. Coalesced: at most one per REPORT_SPACING_MS.
+   * ISR without waiting for the periodic one. Coalesced: at most one per REPORT_SPACING_MS. Naming
+   * the partition sends only the partitions asked for (a node catching up thousands of followers
+   * asked for a full report every 100 ms: megabytes a second that made replication a NATS slow
+   * consumer); without one, the report is full.
    */
-  requestReport(): void {
-    if (this.reportScheduled || !this.registration) return;
+  requestReport(only?: { resource: string; partition: number }): void {
+    if (!this.registration) return;
+    if (only) this.reportWanted?.add(partitionKey(only.resource, only.partition));
+    else this.reportWanted = null;
+    if (this.reportScheduled) return;
     this.reportScheduled = true;
     const wait = Math.max(0, this.lastReportAt + REPORT_SPACING_MS - this.clock());
     setTimeout(() => {
       this.reportScheduled = false;
-      if (!this.abort.signal.aborted) this.report();
+      const wanted = this.reportWanted;
+      this.reportWanted = new Set();
+      if (!this.abort.signal.aborted) this.report(wanted ?? undefined);
     }, wait);
   }
 
@@ -566,11 +578,17 @@ export class PartitionNode {
     }
   }
 
-  private report(): void {
+  /** Publishes this node's replica positions: all of them, or the partitions in `only`. */
+  private report(only?: ReadonlySet<string>): void {
     this.lastReportAt = this.clock();
-    const replicas: ReplicaPositionV1[] = this.table
-      .roles()
-      .filter((h) => h.assignment.role !== 'NONE')
+    // A full report answers every out-of-turn request waiting.
+    if (!only) this.reportWanted = new Set();
+    const held = this.table.roles().filter((h) => h.assignment.role !== 'NONE');
+    const chosen = only
+      ? held.filter((h) => only.has(partitionKey(h.assignment.resource, h.assignment.partition)))
+      : held;
+    if (only && chosen.length === 0) return;
+    const replicas: ReplicaPositionV1[] = chosen
       .map((h) => {
         const { resource, partition, role } = h.assignment;
         const found = this.positionOf(resource, partition);
@@ -794,7 +812,10 @@ export class PartitionNode {
     await fences.raise(raises);
     this.table.commit(decisions);
     const rejected: AssignRolesReplyV1['rejected'] = [];
-    for (const d of decisions) {
+    for (const [i, d] of decisions.entries()) {
+      // Thousands of roles (a restart's reconcile) otherwise run as one long turn of the loop:
+      // listeners resolve at once, so nothing else (timers, fetches) would run until the end.
+      if (i > 0 && i % YIELD_EVERY_ROLES === 0) await new Promise((r) => setImmediate(r));
       const { resource, partition, leaderEpoch, role } = d.assignment;
       const context = {
         nodeId: this.nodeId,

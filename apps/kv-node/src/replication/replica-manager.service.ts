@@ -178,7 +178,8 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
     const partition = new FollowerPartition(a, {
       nodeId: this.config.nodeId,
       onStaleRole: () => this.agent.node.requestReconcile(),
-      onCaughtUp: () => this.agent.node.requestReport(),
+      onCaughtUp: () =>
+        this.agent.node.requestReport({ resource: a.resource, partition: a.partition }),
       logger: this.logger,
       retryMs: FETCH_RETRY_MS,
       now: this.clock,

@@ -29,8 +29,8 @@ export class ReplicationManager implements OnApplicationBootstrap, OnModuleDestr
   private readonly reports: Counter;
   private consuming = false;
   private stopped = false;
-  /** Per node: the newest report not yet stored, and the store loop running for it. */
-  private readonly newest = new Map<string, ProgressRow[]>();
+  /** Per node: positions reported and not yet stored (newest per replica), and the store loop. */
+  private readonly newest = new Map<string, Map<string, ProgressRow>>();
   private readonly storing = new Map<string, Promise<void>>();
 
   constructor(
@@ -86,20 +86,25 @@ export class ReplicationManager implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /**
-   * Stores a node's report, one upsert at a time per node, newest wins. A report is the node's
-   * whole picture, so one that arrives while the previous is being written replaces any other
-   * still waiting: under load, reports queued behind row locks would otherwise hold every pool
-   * connection until the pool times out (seen at 10,000 partitions).
+   * Stores a node's report, one upsert at a time per node. Reports that arrive while one is being
+   * written are merged, newest position per replica (a report is whole or names some partitions),
+   * and written next as one: under load, reports queued behind row locks otherwise held every
+   * pool connection until the pool timed out (seen at 10,000 partitions).
    */
   private store(nodeId: string, rows: ProgressRow[]): Promise<void> {
-    this.newest.set(nodeId, rows);
+    let pending = this.newest.get(nodeId);
+    if (!pending) {
+      pending = new Map();
+      this.newest.set(nodeId, pending);
+    }
+    for (const row of rows) pending.set(`${row.resource}\u0000${row.partition}`, row);
     const running = this.storing.get(nodeId);
     if (running) return running;
     const loop = (async () => {
       try {
         for (let next = this.newest.get(nodeId); next; next = this.newest.get(nodeId)) {
           this.newest.delete(nodeId);
-          await this.repository.upsert(nodeId, next);
+          await this.repository.upsert(nodeId, [...next.values()]);
         }
       } finally {
         this.storing.delete(nodeId);

@@ -5,11 +5,12 @@ import { type HeartbeatChannel, type HeartbeatOutcome, type HeartbeatPlan } from
 
 /**
  * How long the agent's loop may go without calling `alive()` before the thread stops beating.
- * Stalls shorter than this (a busy or CPU-starved node) no longer read as death; a loop wedged
- * for longer goes silent and is declared DEAD about a second later. A killed or stopped process
+ * Stalls shorter than this (a busy or CPU-starved node, one reopening thousands of partitions
+ * after a restart) no longer read as death; a loop wedged for longer goes silent and is declared
+ * DEAD about a second later (RELIABILITY S4's 7 s block still fails over). A killed or stopped process
  * loses this thread too, so detection of those is unchanged.
  */
-export const DEFAULT_STALL_LIMIT_MS = 2_000;
+export const DEFAULT_STALL_LIMIT_MS = 5_000;
 
 export interface ThreadHeartbeatsOptions {
   connection: ThreadConnection;
