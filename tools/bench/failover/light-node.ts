@@ -9,7 +9,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { NetworkManager } from '@tessera/messaging';
-import { PartitionNode } from '@tessera/node-agent';
+import { PartitionNode, ThreadHeartbeats } from '@tessera/node-agent';
+import { Subjects } from '@tessera/contracts';
 import { type AppProcess, WORKSPACE_ROOT } from '@tessera/testing';
 
 /** Starts this file as a process with the given environment (an AppProcess, killable by PID). */
@@ -81,6 +82,12 @@ async function run(): Promise<void> {
     dataDir: env['KV_DATA_DIR'] ?? join(WORKSPACE_ROOT, 'tmp', 'light-node', nodeId),
     network,
     logger,
+    // As the kv-node sends them: from their own thread.
+    heartbeats: new ThreadHeartbeats({
+      connection: network.threadConnection('heartbeats'),
+      subject: network.subject(Subjects.health.heartbeat(nodeId)),
+      onError: (error) => logger.error({ err: String(error) }, 'heartbeat thread failed'),
+    }),
   });
   // No data: every replica is at offset 0, so every follower is in sync.
   node.providePositions(() => ({ logEndOffset: 0, highWatermark: 0 }));

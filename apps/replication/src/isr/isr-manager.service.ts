@@ -9,7 +9,12 @@ import { proposeIsr, type ReplicaSeen } from './isr-decision';
 
 const TICK_MS = 1_000;
 const VIEW_REFRESH_MS = 2_000;
-const PARALLEL_PROPOSALS = 16;
+/**
+ * Proposals in flight at once. Consensus group-commits whatever is queued into one transaction,
+ * so more in flight means bigger batches: at 16, a restarted node's 6,000 replicas took minutes
+ * to rejoin their ISRs.
+ */
+const PARALLEL_PROPOSALS = 500;
 
 /**
  * Proposes ISR changes to consensus from the replicas' reported positions: caught-up replicas
