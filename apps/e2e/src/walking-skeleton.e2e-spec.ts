@@ -54,7 +54,10 @@ describe('walking skeleton: the whole fleet as real processes', () => {
   it('registers the kv-nodes and health marks them ALIVE', async () => {
     await waitFor('three ALIVE nodes', async () => {
       const list = await nodes();
-      return list.length === 3 && list.every((n) => n.state === 'ALIVE') ? list : undefined;
+      return list.length === 3 &&
+        list.every((n) => n.state === 'ALIVE' && typeof n.lastHeartbeatAt === 'string')
+        ? list
+        : undefined;
     }, { timeoutMs: 30_000 }).catch((e: unknown) => {
       throw new Error(`${String(e)}\n${cluster.logs()}`);
     });

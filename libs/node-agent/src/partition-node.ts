@@ -254,6 +254,7 @@ export class PartitionNode {
       network.subscribe(Subjects.node.assignRoles(this.nodeId), (msg) => this.onAssignMessage(msg)),
       network.subscribe(Subjects.events.partitionLeader, (msg) => this.onLeaderEvent(msg)),
     );
+    this.options.heartbeats?.open?.();
     await this.register();
     if (this.abort.signal.aborted) return;
     const reg = this.registration;

@@ -20,6 +20,8 @@ export interface HeartbeatOutcome {
  * as the loop keeps calling `alive()`.
  */
 export interface HeartbeatChannel {
+  /** Gets ready to beat (connects) while the agent registers, so the first beat is not late. */
+  open?(): void;
   /** Starts (or, after a new registration, restarts) beating. */
   start(plan: HeartbeatPlan, outcome: HeartbeatOutcome): void;
   /** The agent's loop is running: called on each of its heartbeat ticks. */

@@ -136,6 +136,10 @@ export class ThreadHeartbeats implements HeartbeatChannel {
     this.clock = options.clock ?? (() => performance.now());
   }
 
+  open(): void {
+    this.spawn();
+  }
+
   start(plan: HeartbeatPlan, outcome: HeartbeatOutcome): void {
     this.outcome = outcome;
     this.spawn().postMessage({ type: 'start', plan });
