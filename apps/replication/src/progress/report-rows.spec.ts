@@ -22,6 +22,11 @@ describe(reportRows.name, () => {
     ]);
   });
 
+  it('takes a null high watermark as none, as the contract allows', () => {
+    const row = { ...position(0, 4), role: 'LEADER' as const, highWatermark: null };
+    expect(reportRows({ nodeId: 'n1', replicas: [row] })[0]?.highWatermark).toBeNull();
+  });
+
   it('normalises epochs with leading zeros', () => {
     expect(reportRows({ nodeId: 'n1', replicas: [position(0, 1, '007')] })[0]!.leaderEpoch).toBe(
       '7',

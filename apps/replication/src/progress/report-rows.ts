@@ -27,10 +27,17 @@ export function reportRows(report: ReplicaReportV1): ProgressRow[] {
         `replicas: leaderEpoch of ${r.resource}/${r.partition} is out of range`,
       );
     }
-    if (!Number.isSafeInteger(r.logEndOffset) || (r.highWatermark !== undefined && !Number.isSafeInteger(r.highWatermark))) {
+    if (!Number.isSafeInteger(r.logEndOffset)) {
       throw new TesseraError(
         'INVALID',
         `replicas: logEndOffset of ${r.resource}/${r.partition} is out of range`,
+      );
+    }
+    // The contract allows a null high watermark (absent, as @IsOptional reads it).
+    if (r.highWatermark !== undefined && r.highWatermark !== null && !Number.isSafeInteger(r.highWatermark)) {
+      throw new TesseraError(
+        'INVALID',
+        `replicas: highWatermark of ${r.resource}/${r.partition} is out of range`,
       );
     }
     const key = `${r.resource}\u0000${r.partition}`;
