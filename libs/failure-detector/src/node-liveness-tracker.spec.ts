@@ -329,10 +329,11 @@ describe(NodeLivenessTracker.name, () => {
                 if (at >= s.from && at < s.to) at = Math.ceil(s.to / TICK) * TICK;
               return at;
             };
-            // Its last heartbeat counts when it was read: after the stall it arrived in, if any.
-            // From there (or the kill) it is DEAD within 1.5 s, or at the first tick after a stall
+            // Its last heartbeat counts when it was read: at the monitor's next tick, or after the
+            // stall that tick fell in (a beat 1 ms before a stall is read only after it). From
+            // there (or the kill) it is DEAD within 1.5 s, or at the first tick after a stall
             // covering that moment; the stall itself earns it no further credit.
-            const lastRead = afterStalls(Math.max(...beats));
+            const lastRead = afterStalls(Math.ceil(Math.max(...beats) / TICK) * TICK);
             // The monitor only judges on its ticks, and after a stall it first reads what queued
             // (one tick) before judging: the deadline is the tick after next.
             const due = Math.ceil(afterStalls(Math.max(killAt, lastRead) + 1_500) / TICK) * TICK + TICK;
@@ -341,7 +342,15 @@ describe(NodeLivenessTracker.name, () => {
             expect(death!.atMs).toBeLessThanOrEqual(due);
           },
         ),
-        { numRuns: 100 },
+        {
+          numRuns: 100,
+          examples: [
+            [14_801, [0, 0, 1, 0], [{ from: 14_802, length: 599 }]],
+            [5_601, [1, 0], [{ from: 5_602, length: 649 }]],
+            [4_401, [-14, 0], [{ from: 4_387, length: 814 }]],
+            [2_001, [1], [{ from: 2_002, length: 799 }]],
+          ],
+        },
       );
     });
 
