@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { createServer } from 'node:net';
 import { connect, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { Client } from 'pg';
 import { fullSubject, Subjects } from '@tessera/contracts';
 import {
   type AppProcess,
   createTestEnv,
+  freePort,
   startApp,
   stopAll,
   type TestEnv,
@@ -30,17 +30,6 @@ interface ListedNode {
 const HEARTBEAT_MS = 200;
 const DEAD_BOUND_MS = 1_500;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe(HealthMonitor.name, () => {
   let t: TestEnv;

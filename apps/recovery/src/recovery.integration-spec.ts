@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { fullSubject, type OperationV1, Subjects } from '@tessera/contracts';
@@ -8,6 +7,7 @@ import { NetworkManager } from '@tessera/messaging';
 import {
   type AppProcess,
   createTestEnv,
+  freePort,
   startApp,
   stopAll,
   type TestEnv,
@@ -19,17 +19,6 @@ const ADMIN_TOKEN = 'recovery-test-token';
 /** Long enough that the failover tests never see a re-replication start, short enough to wait for. */
 const GRACE_MS = 3_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface ElectRequest {
   unavailable: string[];

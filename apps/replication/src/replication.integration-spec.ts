@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
 import { fullSubject, type ReplicaProgressV1, Subjects } from '@tessera/contracts';
 import { NetworkManager } from '@tessera/messaging';
 import {
   type AppProcess,
   createTestEnv,
+  freePort,
   startApp,
   stopAll,
   type TestEnv,
@@ -16,17 +16,6 @@ import { ReplicationManager } from './progress/replication-manager.service';
 
 const ADMIN_TOKEN = 'replication-test-token';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 type Position = {
   resource: string;

@@ -79,14 +79,33 @@ export async function stopAll(processes: AppProcess[], graceMs = 10_000): Promis
   await Promise.all(processes.map((p) => p.stop(graceMs).catch(() => undefined)));
 }
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports for child processes come from below Linux's ephemeral range (32768–60999): a port the OS
+// hands out for listen(0) is also handed to outgoing connections, so between our probe and the
+// child's bind another process's NATS or Postgres socket could take it (EADDRINUSE in CI).
+const PORT_FLOOR = 20_000;
+const PORT_SPAN = 12_000;
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A TCP port on 127.0.0.1 that is free now and that no outgoing connection will take: picked at
+ * random below the ephemeral range (parallel jest workers rarely meet), never twice per process.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * PORT_SPAN);
+    if (handedOut.has(port)) continue;
+    if (await bindable(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${PORT_FLOOR}..${PORT_FLOOR + PORT_SPAN - 1}`);
 }

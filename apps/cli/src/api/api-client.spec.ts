@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '@tessera/testing';
 import { FakeCoordinator } from '../testing/fake-coordinator';
 import { ApiClient, ApiError } from './api-client';
 import { CliError, EXIT_INTERRUPTED } from './cli-error';
@@ -209,15 +209,3 @@ describe(ApiClient.name, () => {
   });
 });
 
-/** A port that was free a moment ago: bind to 0, note it, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
