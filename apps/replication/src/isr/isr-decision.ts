@@ -28,10 +28,17 @@ export const DEFAULT_ISR_POLICY: IsrPolicy = { maxSilenceMs: 10_000, maxLagRecor
  * log end when no watermark is reported); shrinks followers that went silent or fell too far
  * behind. Never touches a partition whose leader is not reporting: then nobody can judge lag,
  * and failover (health → recovery → consensus) owns the case. Keeps the replicas' order.
+ *
+ * `outForMs` says, per replica outside the ISR, how long replication has known it to be out: only
+ * a report younger than that readmits it. A dead node's last report was caught up and is still
+ * fresh when the failover shrinks the ISR; without this rule it was readmitted at once (writes
+ * then waited on it) and shrunk again only once silent — 4,000 needless changes per kill at
+ * 10,000 partitions. A replica missing from `outForMs` is never readmitted.
  */
 export function proposeIsr(
   state: PartitionStateV1,
   seen: ReadonlyMap<string, ReplicaSeen>,
+  outForMs: ReadonlyMap<string, number>,
   policy: IsrPolicy = DEFAULT_ISR_POLICY,
 ): string[] | null {
   if (state.leader === null) return null;
@@ -51,7 +58,15 @@ export function proposeIsr(
       if (sameEpoch && leader.logEndOffset - r.logEndOffset > policy.maxLagRecords) return false;
       return true;
     }
-    return sameEpoch && r.role === 'FOLLOWER' && r.ageMs <= policy.freshMs && r.logEndOffset >= caughtUpTo;
+    const out = outForMs.get(nodeId);
+    return (
+      out !== undefined &&
+      r.ageMs < out &&
+      sameEpoch &&
+      r.role === 'FOLLOWER' &&
+      r.ageMs <= policy.freshMs &&
+      r.logEndOffset >= caughtUpTo
+    );
   });
   const same = next.length === state.isr.length && next.every((n) => state.isr.includes(n));
   return same ? null : next;

@@ -28,6 +28,8 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
   private busy = false;
   private view = new Map<string, PartitionStateV1>();
   private viewAt = 0;
+  /** Per partition, per replica outside its ISR: when this process first saw it out (see proposeIsr). */
+  private readonly outSince = new Map<string, Map<string, number>>();
   private readonly proposals: Counter;
 
   constructor(
@@ -55,6 +57,8 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
       if (Date.now() - this.viewAt > VIEW_REFRESH_MS) {
         this.view = new Map((await queryAllPartitions(this.network)).map((s) => [`${s.resource}/${s.partition}`, s]));
         this.viewAt = Date.now();
+        for (const key of this.outSince.keys()) if (!this.view.has(key)) this.outSince.delete(key);
+        for (const [key, state] of this.view) this.observe(key, state);
       }
       const seen = new Map<string, Map<string, ReplicaSeen>>();
       for (const r of await this.repository.seen()) {
@@ -71,8 +75,11 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
         seen.set(key, byNode);
       }
       const proposals: { state: PartitionStateV1; isr: string[] }[] = [];
+      const now = Date.now();
       for (const [key, state] of this.view) {
-        const isr = proposeIsr(state, seen.get(key) ?? new Map());
+        const outForMs = new Map<string, number>();
+        for (const [nodeId, since] of this.outSince.get(key) ?? []) outForMs.set(nodeId, now - since);
+        const isr = proposeIsr(state, seen.get(key) ?? new Map(), outForMs);
         if (isr) proposals.push({ state, isr });
       }
       for (let i = 0; i < proposals.length; i += PARALLEL_PROPOSALS) {
@@ -85,6 +92,18 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
+  /** Notes when each replica outside the ISR was first seen out (kept while it stays out). */
+  private observe(key: string, state: PartitionStateV1): void {
+    const now = Date.now();
+    const known = this.outSince.get(key);
+    const out = new Map<string, number>();
+    for (const nodeId of state.replicas) {
+      if (!state.isr.includes(nodeId)) out.set(nodeId, known?.get(nodeId) ?? now);
+    }
+    if (out.size === 0) this.outSince.delete(key);
+    else this.outSince.set(key, out);
+  }
+
   private async propose(state: PartitionStateV1, isr: string[]): Promise<void> {
     const kind = isr.length > state.isr.length ? 'expand' : 'shrink';
     try {
@@ -94,7 +113,9 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
         { resource: state.resource, partition: state.partition, isr, partitionEpoch: state.partitionEpoch },
         { timeoutMs: 5_000 },
       );
-      this.view.set(`${state.resource}/${state.partition}`, reply.state);
+      const key = `${state.resource}/${state.partition}`;
+      this.view.set(key, reply.state);
+      this.observe(key, reply.state);
       this.proposals.inc({ kind, result: 'accepted' });
       this.log.info({ resource: state.resource, partition: state.partition, from: state.isr, isr: reply.state.isr }, `ISR ${kind} accepted`);
     } catch (error) {
