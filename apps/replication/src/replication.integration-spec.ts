@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
+import { Client } from 'pg';
 import { fullSubject, type ReplicaProgressV1, Subjects } from '@tessera/contracts';
 import { NetworkManager } from '@tessera/messaging';
 import {
@@ -15,7 +16,6 @@ import {
 import { ReplicationManager } from './progress/replication-manager.service';
 
 const ADMIN_TOKEN = 'replication-test-token';
-
 
 type Position = {
   resource: string;
@@ -65,8 +65,11 @@ describe(ReplicationManager.name, () => {
         `${r.resource}/${r.partition}@${r.nodeId} ${r.role} leo=${r.logEndOffset} lag=${r.lag}`,
     );
 
-  function report(nodeId: string, replicas: Position[]): void {
-    nc.publish(subject(Subjects.replication.report(nodeId)), JSON.stringify({ nodeId, replicas }));
+  function report(nodeId: string, replicas: Position[], partial?: true): void {
+    nc.publish(
+      subject(Subjects.replication.report(nodeId)),
+      JSON.stringify({ nodeId, replicas, ...(partial ? { partial } : {}) }),
+    );
   }
 
   /** A report sent as a request: replication answers only when it refuses it. */
@@ -139,6 +142,69 @@ describe(ReplicationManager.name, () => {
     await waitFor('orders/2', async () => (await list('orders')).some((r) => r.partition === 2));
     const n2p0 = (await list('orders')).find((r) => r.nodeId === 'n2' && r.partition === 0)!;
     expect([n2p0.logEndOffset, n2p0.leaderEpoch]).toEqual([100, '3']);
+  });
+
+  it('writes only what a report changed; a whole report keeps every replica it names fresh', async () => {
+    const db = new Client({ connectionString: t.databaseUrl });
+    await db.connect();
+    try {
+      const rows = async () => {
+        const { rows: found } = await db.query<{
+          partition: number;
+          leo: string;
+          held: boolean;
+          at: Date;
+        }>(
+          `SELECT partition, log_end_offset::text AS leo, held, reported_at AS at
+             FROM replication.replica_progress WHERE node_id = 'n4' ORDER BY partition`,
+        );
+        return found.map((r) => ({ ...r, at: r.at.getTime() }));
+      };
+      const nodeReportAt = async () => {
+        const { rows: found } = await db.query<{ at: Date }>(
+          `SELECT reported_at AS at FROM replication.node_report WHERE node_id = 'n4'`,
+        );
+        return found[0]?.at.getTime() ?? 0;
+      };
+      const listed = async (partition: number) =>
+        new Date(
+          (await list('audit')).find((r) => r.nodeId === 'n4' && r.partition === partition)!
+            .reportedAt,
+        ).getTime();
+      const afterNodeReport = async (before: number) => {
+        await waitFor('a newer whole report of n4', async () => (await nodeReportAt()) > before);
+        return nodeReportAt();
+      };
+
+      report('n4', [pos('audit', 0, 'FOLLOWER', 5), pos('audit', 1, 'FOLLOWER', 6)]);
+      await waitFor('both replicas', async () => (await rows()).length === 2);
+      const first = await rows();
+      const firstReport = await nodeReportAt();
+
+      // Nothing changed: no row is rewritten, and both are as fresh as the node's report.
+      report('n4', [pos('audit', 0, 'FOLLOWER', 5), pos('audit', 1, 'FOLLOWER', 6)]);
+      const second = await afterNodeReport(firstReport);
+      expect(await rows()).toEqual(first);
+      expect([await listed(0), await listed(1)]).toEqual([second, second]);
+
+      // A whole report that leaves audit/1 out: audit/0 moved, audit/1 is no longer held and ages.
+      report('n4', [pos('audit', 0, 'FOLLOWER', 7)]);
+      const third = await afterNodeReport(second);
+      expect((await rows()).map((r) => [r.partition, r.leo, r.held])).toEqual([
+        [0, '7', true],
+        [1, '6', false],
+      ]);
+      expect(await listed(1)).toBe(first[1].at);
+
+      // A partial report names audit/1 again: held, moved, and the node's freshness untouched.
+      report('n4', [pos('audit', 1, 'FOLLOWER', 8)], true);
+      await waitFor('audit/1 held again', async () => (await rows())[1].held);
+      expect((await rows())[1].leo).toBe('8');
+      expect(await nodeReportAt()).toBe(third);
+    } finally {
+      await db.query(`DELETE FROM replication.replica_progress WHERE node_id = 'n4'`);
+      await db.end();
+    }
   });
 
   it('refuses malformed and forged reports and changes nothing', async () => {

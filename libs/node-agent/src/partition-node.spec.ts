@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RoleAssignmentV1, Subjects, TesseraError } from '@tessera/contracts';
+import { type ReplicaReportV1, type RoleAssignmentV1, Subjects, TesseraError } from '@tessera/contracts';
 import { EPOCH_FILE } from './epoch-store';
 import { type AgentLogger, type AgentNetwork, nextPage, PartitionNode } from './partition-node';
 
@@ -404,18 +404,21 @@ describe(PartitionNode.name, () => {
     sut.providePositions(() => 0);
     await sut.start();
     await waitFor('the roles', () => sut.currentRole('orders', 2).role === 'LEADER');
-    const reported = () =>
+    const reports = () =>
       network.published
         .filter((p) => p.subject === Subjects.replication.report('n1'))
-        .map((p) => (p.payload as { replicas: { partition: number }[] }).replicas.map((r) => r.partition));
+        .map((p) => p.payload as ReplicaReportV1);
+    const reported = () => reports().map((r) => r.replicas.map((p) => p.partition));
     sut.requestReport({ resource: 'orders', partition: 2 });
     sut.requestReport({ resource: 'orders', partition: 0 });
     await waitFor('the partial report', () => reported().length === 1);
     expect(reported()).toEqual([[0, 2]]);
+    expect(reports()[0].partial).toBe(true);
     sut.requestReport({ resource: 'orders', partition: 1 });
     sut.requestReport();
     await waitFor('the full report', () => reported().length === 2);
     expect(reported()[1]).toEqual([0, 1, 2]);
+    expect(reports()[1].partial).toBeUndefined();
   });
 
   it('retries a failed reconcile that a suspended partition waits for, before the periodic one', async () => {

@@ -606,6 +606,7 @@ export class PartitionNode {
         return row;
       });
     const report: ReplicaReportV1 = { nodeId: this.nodeId, replicas };
+    if (only) report.partial = true;
     this.publishQuietly(Subjects.replication.report(this.nodeId), report);
   }
 

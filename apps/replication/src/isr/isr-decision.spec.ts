@@ -15,7 +15,14 @@ const seen = (...rows: Partial<ReplicaSeen>[]): Map<string, ReplicaSeen> =>
   new Map(
     rows.map((r) => [
       r.nodeId!,
-      { role: 'FOLLOWER', leaderEpoch: '3', logEndOffset: 100, highWatermark: null, ageMs: 100, ...r } as ReplicaSeen,
+      {
+        role: 'FOLLOWER',
+        leaderEpoch: '3',
+        logEndOffset: 100,
+        highWatermark: null,
+        ageMs: 100,
+        ...r,
+      } as ReplicaSeen,
     ]),
   );
 
@@ -24,28 +31,87 @@ const longOut = new Map([['c', 60_000]]);
 
 describe(proposeIsr.name, () => {
   it('lets a follower that caught up at the leader’s epoch into the ISR, in replica order', () => {
-    const sut = proposeIsr(state, seen({ nodeId: 'a', role: 'LEADER', highWatermark: 90 }, { nodeId: 'b' }, { nodeId: 'c', logEndOffset: 95 }), longOut);
+    const sut = proposeIsr(
+      state,
+      seen(
+        { nodeId: 'a', role: 'LEADER', highWatermark: 90 },
+        { nodeId: 'b' },
+        { nodeId: 'c', logEndOffset: 95 },
+      ),
+      longOut,
+    );
     expect(sut).toEqual(['a', 'b', 'c']);
   });
 
   it('keeps a follower out while it is behind the high watermark or at an older epoch', () => {
-    expect(proposeIsr(state, seen({ nodeId: 'a', role: 'LEADER', highWatermark: 100 }, { nodeId: 'b' }, { nodeId: 'c', logEndOffset: 99 }), longOut)).toBeNull();
-    expect(proposeIsr(state, seen({ nodeId: 'a', role: 'LEADER' }, { nodeId: 'b' }, { nodeId: 'c', leaderEpoch: '2', logEndOffset: 500 }), longOut)).toBeNull();
+    expect(
+      proposeIsr(
+        state,
+        seen(
+          { nodeId: 'a', role: 'LEADER', highWatermark: 100 },
+          { nodeId: 'b' },
+          { nodeId: 'c', logEndOffset: 99 },
+        ),
+        longOut,
+      ),
+    ).toBeNull();
+    expect(
+      proposeIsr(
+        state,
+        seen(
+          { nodeId: 'a', role: 'LEADER' },
+          { nodeId: 'b' },
+          { nodeId: 'c', leaderEpoch: '2', logEndOffset: 500 },
+        ),
+        longOut,
+      ),
+    ).toBeNull();
   });
 
   it('drops a silent or far-behind follower, never the leader', () => {
-    expect(proposeIsr(state, seen({ nodeId: 'a', role: 'LEADER' }, { nodeId: 'b', ageMs: 60_000 }), longOut)).toEqual(['a']);
-    expect(proposeIsr(state, seen({ nodeId: 'a', role: 'LEADER', logEndOffset: 50_000 }, { nodeId: 'b', logEndOffset: 10 }), longOut)).toEqual(['a']);
+    expect(
+      proposeIsr(
+        state,
+        seen({ nodeId: 'a', role: 'LEADER' }, { nodeId: 'b', ageMs: 60_000 }),
+        longOut,
+      ),
+    ).toEqual(['a']);
+    expect(
+      proposeIsr(
+        state,
+        seen(
+          { nodeId: 'a', role: 'LEADER', logEndOffset: 50_000 },
+          { nodeId: 'b', logEndOffset: 10 },
+        ),
+        longOut,
+      ),
+    ).toEqual(['a']);
   });
 
   it('judges nothing while the leader is not reporting at its epoch', () => {
-    expect(proposeIsr(state, seen({ nodeId: 'a', role: 'LEADER', ageMs: 60_000 }, { nodeId: 'c' }), longOut)).toBeNull();
-    expect(proposeIsr(state, seen({ nodeId: 'a', role: 'LEADER', leaderEpoch: '2' }, { nodeId: 'c' }), longOut)).toBeNull();
+    expect(
+      proposeIsr(
+        state,
+        seen({ nodeId: 'a', role: 'LEADER', ageMs: 60_000 }, { nodeId: 'c' }),
+        longOut,
+      ),
+    ).toBeNull();
+    expect(
+      proposeIsr(
+        state,
+        seen({ nodeId: 'a', role: 'LEADER', leaderEpoch: '2' }, { nodeId: 'c' }),
+        longOut,
+      ),
+    ).toBeNull();
     expect(proposeIsr({ ...state, leader: null }, seen({ nodeId: 'c' }), longOut)).toBeNull();
   });
 
   it('readmits a replica only on a report younger than the time it has been known out', () => {
-    const caughtUp = seen({ nodeId: 'a', role: 'LEADER', highWatermark: 90 }, { nodeId: 'b' }, { nodeId: 'c', ageMs: 1_500 });
+    const caughtUp = seen(
+      { nodeId: 'a', role: 'LEADER', highWatermark: 90 },
+      { nodeId: 'b' },
+      { nodeId: 'c', ageMs: 1_500 },
+    );
 
     // A node killed right after reporting: the failover shrank it out 500 ms ago.
     expect(proposeIsr(state, caughtUp, new Map([['c', 500]]))).toBeNull();

@@ -20,7 +20,11 @@ export interface IsrPolicy {
   freshMs: number;
 }
 
-export const DEFAULT_ISR_POLICY: IsrPolicy = { maxSilenceMs: 10_000, maxLagRecords: 10_000, freshMs: 5_000 };
+export const DEFAULT_ISR_POLICY: IsrPolicy = {
+  maxSilenceMs: 10_000,
+  maxLagRecords: 10_000,
+  freshMs: 5_000,
+};
 
 /**
  * The ISR replication proposes for one partition, or null to leave it alone. Expands with
@@ -43,7 +47,12 @@ export function proposeIsr(
 ): string[] | null {
   if (state.leader === null) return null;
   const leader = seen.get(state.leader);
-  if (!leader || leader.role !== 'LEADER' || leader.leaderEpoch !== state.leaderEpoch || leader.ageMs > policy.freshMs) {
+  if (
+    !leader ||
+    leader.role !== 'LEADER' ||
+    leader.leaderEpoch !== state.leaderEpoch ||
+    leader.ageMs > policy.freshMs
+  ) {
     return null;
   }
   const caughtUpTo = leader.highWatermark ?? leader.logEndOffset;

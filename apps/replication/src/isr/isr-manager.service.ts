@@ -1,4 +1,8 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { type Counter } from 'prom-client';
 import { isTesseraError, type PartitionStateV1, Subjects } from '@tessera/contracts';
@@ -39,7 +43,11 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
     metrics: MetricsService,
   ) {
     this.log.setContext(IsrManager.name);
-    this.proposals = metrics.counter('tessera_isr_proposals_total', 'ISR changes proposed to consensus', ['kind', 'result']);
+    this.proposals = metrics.counter(
+      'tessera_isr_proposals_total',
+      'ISR changes proposed to consensus',
+      ['kind', 'result'],
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -55,7 +63,9 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
     this.busy = true;
     try {
       if (Date.now() - this.viewAt > VIEW_REFRESH_MS) {
-        this.view = new Map((await queryAllPartitions(this.network)).map((s) => [`${s.resource}/${s.partition}`, s]));
+        this.view = new Map(
+          (await queryAllPartitions(this.network)).map((s) => [`${s.resource}/${s.partition}`, s]),
+        );
         this.viewAt = Date.now();
         for (const key of this.outSince.keys()) if (!this.view.has(key)) this.outSince.delete(key);
         for (const [key, state] of this.view) this.observe(key, state);
@@ -78,12 +88,15 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
       const now = Date.now();
       for (const [key, state] of this.view) {
         const outForMs = new Map<string, number>();
-        for (const [nodeId, since] of this.outSince.get(key) ?? []) outForMs.set(nodeId, now - since);
+        for (const [nodeId, since] of this.outSince.get(key) ?? [])
+          outForMs.set(nodeId, now - since);
         const isr = proposeIsr(state, seen.get(key) ?? new Map(), outForMs);
         if (isr) proposals.push({ state, isr });
       }
       for (let i = 0; i < proposals.length; i += PARALLEL_PROPOSALS) {
-        await Promise.all(proposals.slice(i, i + PARALLEL_PROPOSALS).map((p) => this.propose(p.state, p.isr)));
+        await Promise.all(
+          proposals.slice(i, i + PARALLEL_PROPOSALS).map((p) => this.propose(p.state, p.isr)),
+        );
       }
     } catch (error) {
       this.log.warn({ err: error }, 'ISR pass failed; will retry');
@@ -110,19 +123,36 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
       const reply = await this.network.request(
         'consensus.partition.isr',
         Subjects.consensus.alterIsr,
-        { resource: state.resource, partition: state.partition, isr, partitionEpoch: state.partitionEpoch },
+        {
+          resource: state.resource,
+          partition: state.partition,
+          isr,
+          partitionEpoch: state.partitionEpoch,
+        },
         { timeoutMs: 5_000 },
       );
       const key = `${state.resource}/${state.partition}`;
       this.view.set(key, reply.state);
       this.observe(key, reply.state);
       this.proposals.inc({ kind, result: 'accepted' });
-      this.log.info({ resource: state.resource, partition: state.partition, from: state.isr, isr: reply.state.isr }, `ISR ${kind} accepted`);
+      this.log.info(
+        {
+          resource: state.resource,
+          partition: state.partition,
+          from: state.isr,
+          isr: reply.state.isr,
+        },
+        `ISR ${kind} accepted`,
+      );
     } catch (error) {
       // CONFLICT: the partition moved on since our view; the next refresh decides again.
       this.proposals.inc({ kind, result: isTesseraError(error, 'CONFLICT') ? 'stale' : 'failed' });
       this.viewAt = 0;
-      if (!isTesseraError(error, 'CONFLICT')) this.log.warn({ err: error, resource: state.resource, partition: state.partition }, 'ISR proposal failed');
+      if (!isTesseraError(error, 'CONFLICT'))
+        this.log.warn(
+          { err: error, resource: state.resource, partition: state.partition },
+          'ISR proposal failed',
+        );
     }
   }
 }

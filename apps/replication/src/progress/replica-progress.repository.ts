@@ -15,6 +15,19 @@ interface ProgressRecord {
   reported_at: Date;
 }
 
+/** A replica's position and the node that reported it: the row's key. */
+export interface ReplicaKey {
+  resource: string;
+  partition: number;
+}
+
+/**
+ * When a replica was last reported: its own write, or its node's last whole report while the node
+ * still holds it (unchanged positions are not rewritten). Needs `p` and `n` (node_report) joined.
+ */
+const REPORTED_AT = `CASE WHEN p.held AND n.reported_at > p.reported_at THEN n.reported_at ELSE p.reported_at END`;
+const WITH_NODE = `replication.replica_progress p LEFT JOIN replication.node_report n ON n.node_id = p.node_id`;
+
 const isRole = (value: string): value is ReplicaRole =>
   (REPLICA_ROLES as readonly string[]).includes(value);
 
@@ -24,15 +37,61 @@ export class ReplicaProgressRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * One statement for a whole report. A position from an older leader epoch than the stored one
-   * (a report overtaken by a newer one) does not overwrite it: the epoch check is in the write.
+   * Writes what a report changed, in one transaction: `rows` (held again), `dropped` replicas (no
+   * longer held: their age runs from their own last report), and for a whole report the node's
+   * freshness, which every replica it holds shares. With `rewrite`, `rows` is the whole report
+   * and every other held row of the node is dropped (after a restart, when nothing is cached).
+   * A position from an older leader epoch than the stored one (a report overtaken by a newer
+   * one) does not overwrite it: the epoch check is in the write.
    */
-  async upsert(nodeId: string, rows: readonly ProgressRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.dataSource.query(
+  async record(
+    nodeId: string,
+    change: {
+      rows: readonly ProgressRow[];
+      dropped: readonly ReplicaKey[];
+      whole: boolean;
+      rewrite: boolean;
+    },
+  ): Promise<void> {
+    const { rows, dropped, whole, rewrite } = change;
+    if (rows.length === 0 && dropped.length === 0 && !whole) return;
+    await this.dataSource.transaction(async (m) => {
+      if (rows.length > 0) await this.upsert(m, nodeId, rows);
+      if (rewrite) {
+        await m.query(
+          `UPDATE replication.replica_progress AS p SET held = false
+            WHERE p.node_id = $1 AND p.held
+              AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::int[]) AS k(resource, partition)
+                               WHERE k.resource = p.resource AND k.partition = p.partition)`,
+          [nodeId, rows.map((r) => r.resource), rows.map((r) => r.partition)],
+        );
+      } else if (dropped.length > 0) {
+        await m.query(
+          `UPDATE replication.replica_progress AS p SET held = false
+             FROM unnest($2::text[], $3::int[]) AS k(resource, partition)
+            WHERE p.node_id = $1 AND p.resource = k.resource AND p.partition = k.partition`,
+          [nodeId, dropped.map((k) => k.resource), dropped.map((k) => k.partition)],
+        );
+      }
+      if (whole) {
+        await m.query(
+          `INSERT INTO replication.node_report (node_id, reported_at) VALUES ($1, now())
+           ON CONFLICT (node_id) DO UPDATE SET reported_at = EXCLUDED.reported_at`,
+          [nodeId],
+        );
+      }
+    });
+  }
+
+  private async upsert(
+    m: EntityManager,
+    nodeId: string,
+    rows: readonly ProgressRow[],
+  ): Promise<void> {
+    await m.query(
       `INSERT INTO replication.replica_progress AS p
-              (resource, partition, node_id, role, leader_epoch, log_end_offset, high_watermark, reported_at)
-       SELECT resource, partition, $1, role, leader_epoch, log_end_offset, high_watermark, now()
+              (resource, partition, node_id, role, leader_epoch, log_end_offset, high_watermark, reported_at, held)
+       SELECT resource, partition, $1, role, leader_epoch, log_end_offset, high_watermark, now(), true
          FROM unnest($2::text[], $3::int[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
               AS t(resource, partition, role, leader_epoch, log_end_offset, high_watermark)
        ON CONFLICT (resource, partition, node_id) DO UPDATE
@@ -40,7 +99,8 @@ export class ReplicaProgressRepository {
               leader_epoch = EXCLUDED.leader_epoch,
               log_end_offset = EXCLUDED.log_end_offset,
               high_watermark = EXCLUDED.high_watermark,
-              reported_at = EXCLUDED.reported_at
+              reported_at = EXCLUDED.reported_at,
+              held = true
         WHERE p.leader_epoch <= EXCLUDED.leader_epoch`,
       [
         nodeId,
@@ -56,23 +116,32 @@ export class ReplicaProgressRepository {
 
   /** Every replica's last report with its age, for the ISR decisions. */
   async seen(): Promise<
-    { resource: string; partition: number; node_id: string; role: string; leader_epoch: string; log_end_offset: string; high_watermark: string | null; age_ms: number }[]
+    {
+      resource: string;
+      partition: number;
+      node_id: string;
+      role: string;
+      leader_epoch: string;
+      log_end_offset: string;
+      high_watermark: string | null;
+      age_ms: number;
+    }[]
   > {
     return this.dataSource.query(
-      `SELECT resource, partition, node_id, role, leader_epoch::text AS leader_epoch,
-              log_end_offset::text AS log_end_offset, high_watermark::text AS high_watermark,
-              (extract(epoch FROM now() - reported_at) * 1000)::int AS age_ms
-         FROM replication.replica_progress`,
+      `SELECT p.resource, p.partition, p.node_id, p.role, p.leader_epoch::text AS leader_epoch,
+              p.log_end_offset::text AS log_end_offset, p.high_watermark::text AS high_watermark,
+              (extract(epoch FROM now() - ${REPORTED_AT}) * 1000)::int AS age_ms
+         FROM ${WITH_NODE}`,
     );
   }
 
   async list(resource?: string): Promise<StoredProgress[]> {
     const rows: ProgressRecord[] = await this.dataSource.query(
-      `SELECT node_id, resource, partition, role, leader_epoch::text AS leader_epoch,
-              log_end_offset::text AS log_end_offset, reported_at
-         FROM replication.replica_progress
-        WHERE $1::text IS NULL OR resource = $1
-        ORDER BY resource, partition, node_id`,
+      `SELECT p.node_id, p.resource, p.partition, p.role, p.leader_epoch::text AS leader_epoch,
+              p.log_end_offset::text AS log_end_offset, ${REPORTED_AT} AS reported_at
+         FROM ${WITH_NODE}
+        WHERE $1::text IS NULL OR p.resource = $1
+        ORDER BY p.resource, p.partition, p.node_id`,
       [resource ?? null],
     );
     return rows.flatMap((r) =>

@@ -19,19 +19,44 @@ import { ReplicaProgressRepository } from './replica-progress.repository';
 import { type ProgressRow, reportRows } from './report-rows';
 
 const RETRY_MS = 1_000;
+/**
+ * How often a node's whole report is written in full although unchanged: bounds any drift between
+ * what this process remembers writing and the table (another instance, a failed write).
+ */
+const REWRITE_EVERY_MS = 60_000;
+
+const keyOf = (r: { resource: string; partition: number }): string =>
+  `${r.resource}\u0000${r.partition}`;
+const signatureOf = (r: ProgressRow): string =>
+  `${r.role}|${r.leaderEpoch}|${r.logEndOffset}|${r.highWatermark ?? ''}`;
+
+/** Reports of one node received and not yet written, merged (newest position per replica). */
+interface PendingReports {
+  rows: Map<string, ProgressRow>;
+  /** The replicas of the latest whole report among them (and those named since); null: none whole. */
+  held: Set<string> | null;
+}
+
+/** What this process last wrote for a node: each held replica's position, and when it was all rewritten. */
+interface Written {
+  signatures: Map<string, string>;
+  rewrittenAt: number;
+}
 
 /**
- * ReplicationManager: keeps each replica's reported log position (one batched upsert per
- * report) and answers with every replica's lag behind its partition's leader.
+ * ReplicationManager: keeps each replica's reported log position and answers with every
+ * replica's lag behind its partition's leader. Only what a report changes is written (plus the
+ * node's freshness): nodes report every replica every 2 s, nearly all of them unchanged.
  */
 @Injectable()
 export class ReplicationManager implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly reports: Counter;
   private consuming = false;
   private stopped = false;
-  /** Per node: positions reported and not yet stored (newest per replica), and the store loop. */
-  private readonly newest = new Map<string, Map<string, ProgressRow>>();
+  /** Per node: reports not yet stored, the store loop, and what was last written. */
+  private readonly pending = new Map<string, PendingReports>();
   private readonly storing = new Map<string, Promise<void>>();
+  private readonly written = new Map<string, Written>();
 
   constructor(
     private readonly repository: ReplicaProgressRepository,
@@ -82,37 +107,78 @@ export class ReplicationManager implements OnApplicationBootstrap, OnModuleDestr
       throw error;
     }
     this.reports.inc({ result: 'accepted' });
-    await this.store(report.nodeId, rows);
+    await this.store(report.nodeId, rows, report.partial !== true);
   }
 
   /**
-   * Stores a node's report, one upsert at a time per node. Reports that arrive while one is being
-   * written are merged, newest position per replica (a report is whole or names some partitions),
-   * and written next as one: under load, reports queued behind row locks otherwise held every
-   * pool connection until the pool timed out (seen at 10,000 partitions).
+   * Stores a node's report, one write at a time per node. Reports that arrive while one is being
+   * written are merged, newest position per replica, and written next as one: under load, reports
+   * queued behind row locks otherwise held every pool connection until the pool timed out (seen
+   * at 10,000 partitions).
    */
-  private store(nodeId: string, rows: ProgressRow[]): Promise<void> {
-    let pending = this.newest.get(nodeId);
+  private store(nodeId: string, rows: ProgressRow[], whole: boolean): Promise<void> {
+    let pending = this.pending.get(nodeId);
     if (!pending) {
-      pending = new Map();
-      this.newest.set(nodeId, pending);
+      pending = { rows: new Map(), held: null };
+      this.pending.set(nodeId, pending);
     }
-    for (const row of rows) pending.set(`${row.resource}\u0000${row.partition}`, row);
+    if (whole) {
+      // A replica left out of a whole report is no longer held: older positions of it go.
+      const held = new Set(rows.map(keyOf));
+      for (const key of pending.rows.keys()) if (!held.has(key)) pending.rows.delete(key);
+      pending.held = held;
+    }
+    for (const row of rows) {
+      const key = keyOf(row);
+      pending.rows.set(key, row);
+      pending.held?.add(key);
+    }
     const running = this.storing.get(nodeId);
     if (running) return running;
     const loop = (async () => {
       try {
-        for (let next = this.newest.get(nodeId); next; next = this.newest.get(nodeId)) {
-          this.newest.delete(nodeId);
-          await this.repository.upsert(nodeId, [...next.values()]);
+        for (let next = this.pending.get(nodeId); next; next = this.pending.get(nodeId)) {
+          this.pending.delete(nodeId);
+          await this.write(nodeId, next);
         }
       } finally {
         this.storing.delete(nodeId);
-        this.newest.delete(nodeId);
+        this.pending.delete(nodeId);
       }
     })();
     this.storing.set(nodeId, loop);
     return loop;
+  }
+
+  /** Writes what changed since this process last wrote the node's replicas. */
+  private async write(nodeId: string, reports: PendingReports): Promise<void> {
+    const now = Date.now();
+    const known = this.written.get(nodeId);
+    const whole = reports.held !== null;
+    const rewrite = whole && (!known || now - known.rewrittenAt >= REWRITE_EVERY_MS);
+    const signatures = rewrite || !known ? new Map<string, string>() : known.signatures;
+    const rows: ProgressRow[] = [];
+    for (const [key, row] of reports.rows) {
+      const signature = signatureOf(row);
+      if (rewrite || signatures.get(key) !== signature) rows.push(row);
+      signatures.set(key, signature);
+    }
+    const dropped: { resource: string; partition: number }[] = [];
+    if (reports.held && !rewrite) {
+      for (const key of signatures.keys()) {
+        if (reports.held.has(key)) continue;
+        const [resource, partition] = key.split('\u0000');
+        dropped.push({ resource, partition: Number(partition) });
+        signatures.delete(key);
+      }
+    }
+    // Forget first: if the write fails, the next whole report is written in full.
+    this.written.delete(nodeId);
+    await this.repository.record(nodeId, { rows, dropped, whole, rewrite });
+    this.written.set(nodeId, {
+      signatures,
+      rewrittenAt: rewrite ? now : (known?.rewrittenAt ?? 0),
+    });
   }
 
   async listReplicas(resource?: string): Promise<ListReplicasReplyV1> {

@@ -34,6 +34,12 @@ export function int(value: unknown, path: string, min: number, max: number): num
   return value;
 }
 
+/** @IsBoolean. */
+export function bool(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') fail(path, 'expected a boolean');
+  return value;
+}
+
 /** @Matches(pattern). */
 export function matches(value: unknown, path: string, pattern: RegExp): string {
   if (typeof value !== 'string' || !pattern.test(value)) fail(path, `must match ${pattern}`);

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -53,6 +54,15 @@ export class ReplicaReportV1 {
   @ValidateNested({ each: true })
   @Type(() => ReplicaPositionV1)
   replicas!: ReplicaPositionV1[];
+
+  /**
+   * True when the report names only some of the node's replicas (sent out of turn, e.g. for a
+   * follower that caught up); absent or false: every replica the node holds, so one it leaves
+   * out is no longer held.
+   */
+  @IsOptional()
+  @IsBoolean()
+  partial?: boolean | null;
 }
 
 export class ListReplicasRequestV1 {

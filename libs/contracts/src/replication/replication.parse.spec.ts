@@ -24,7 +24,11 @@ const position = record({
   logEndOffset: field(fc.oneof(offset, fc.constant(2 ** 60))),
   highWatermark: fc.oneof(field(offset), fc.constant(null)),
 });
-const report = record({ nodeId: field(token), replicas: list(position) });
+const report = record({
+  nodeId: field(token),
+  replicas: list(position),
+  partial: fc.oneof(field(fc.boolean()), fc.constant(undefined)),
+});
 
 const leader = {
   resource: 'orders',

@@ -1,5 +1,5 @@
 import { MAX_PARTITIONS, TOKEN_PATTERN } from '../common/identifiers';
-import { EPOCH_PATTERN, array, int, matches, object, oneOf } from '../common/parse';
+import { EPOCH_PATTERN, array, bool, int, matches, object, oneOf } from '../common/parse';
 import { REPLICA_ROLES } from '../common/states';
 import { type ReplicaPositionV1, type ReplicaReportV1 } from './replication.messages';
 
@@ -10,7 +10,7 @@ import { type ReplicaPositionV1, type ReplicaReportV1 } from './replication.mess
  * that is itself an array is refused (class-validator validates its elements in its place).
  */
 
-const REPORT_FIELDS = new Set(['nodeId', 'replicas']);
+const REPORT_FIELDS = new Set(['nodeId', 'replicas', 'partial']);
 const POSITION_FIELDS = new Set([
   'resource',
   'partition',
@@ -44,5 +44,9 @@ export function parseReplicaReport(value: unknown): ReplicaReportV1 {
   const list = array(o['replicas'], 'replicas', 0, MAX_PARTITIONS);
   const replicas: ReplicaPositionV1[] = [];
   for (let i = 0; i < list.length; i++) replicas.push(parsePosition(list[i], `replicas.${i}`));
-  return { nodeId, replicas };
+  const report: ReplicaReportV1 = { nodeId, replicas };
+  // @IsOptional: null is kept as validateContract keeps it; absent stays absent.
+  const partial = o['partial'];
+  if (partial !== undefined) report.partial = partial === null ? null : bool(partial, 'partial');
+  return report;
 }

@@ -31,6 +31,14 @@ export class ReplicaProgressEntity {
   @Column({ name: 'log_end_offset', type: 'bigint' }) logEndOffset!: string;
   @Column({ name: 'high_watermark', type: 'bigint', nullable: true }) highWatermark!: string | null;
   @Column({ name: 'reported_at', type: 'timestamptz' }) reportedAt!: Date;
+  @Column({ type: 'boolean', default: true }) held!: boolean;
+}
+
+/** A node's last whole replica report: the freshness of every replica it holds. */
+@Entity({ schema: 'replication', name: 'node_report' })
+export class NodeReportEntity {
+  @PrimaryColumn({ name: 'node_id', type: 'text' }) nodeId!: string;
+  @Column({ name: 'reported_at', type: 'timestamptz' }) reportedAt!: Date;
 }
 
 @Entity({ schema: 'recovery', name: 'operation' })
@@ -50,5 +58,5 @@ export class RecoveryOperationEntity {
 
 export const HEALTH_ENTITIES = [NodeLivenessEntity];
 export const CONSENSUS_ENTITIES = [PartitionStateEntity];
-export const REPLICATION_ENTITIES = [ReplicaProgressEntity];
+export const REPLICATION_ENTITIES = [ReplicaProgressEntity, NodeReportEntity];
 export const RECOVERY_ENTITIES = [RecoveryOperationEntity];

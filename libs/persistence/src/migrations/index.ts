@@ -4,6 +4,7 @@ import { InitConsensus1764130000002 } from './1764130000002-init-consensus';
 import { InitReplication1764130000003 } from './1764130000003-init-replication';
 import { InitRecovery1764130000004 } from './1764130000004-init-recovery';
 import { RecoveryDueAt1764130000005 } from './1764130000005-recovery-due-at';
+import { ReplicationNodeReport1764130000006 } from './1764130000006-replication-node-report';
 
 /** Given as classes, not globs: works in webpack bundles and in jest alike. */
 export const ALL_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const ALL_MIGRATIONS = [
   InitReplication1764130000003,
   InitRecovery1764130000004,
   RecoveryDueAt1764130000005,
+  ReplicationNodeReport1764130000006,
 ];
