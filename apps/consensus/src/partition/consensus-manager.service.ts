@@ -19,8 +19,8 @@ import {
   Subjects,
   TesseraError,
 } from '@tessera/contracts';
-import { OutboxRelay } from '@tessera/messaging';
-import { appendToOutbox } from '@tessera/persistence';
+import { type CommittedEvent, OutboxRelay } from '@tessera/messaging';
+import { appendToOutbox, type OutboxEvent } from '@tessera/persistence';
 import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
 import { electLeader, type LeaderAndIsr, leadershipChangesFirst } from './election';
 import { planIsrChange } from './isr-change';
@@ -108,6 +108,7 @@ export class ConsensusManager {
         throw new TesseraError('INVALID', `partition ${p}: replicas must be distinct nodes`);
       }
     }
+    let announced: CommittedEvent[] = [];
     const rows = await this.db.transaction(async (m) => {
       // Serialises initialize/delete of one resource name (the floor row is the lock).
       await m.query(
@@ -136,10 +137,10 @@ export class ConsensusManager {
          RETURNING *`,
         [resource, replicas.length, floor.leader_epoch, floor.partition_epoch, JSON.stringify(replicas)],
       );
-      await this.announce(m, 'INITIALIZE', inserted);
+      announced = await this.announce(m, 'INITIALIZE', inserted);
       return inserted;
     });
-    this.afterCommit(rows, []);
+    this.afterCommit(rows, [], announced);
     this.log.info({ resource, partitions: rows.length }, 'partitions initialized');
     return { created: rows.length };
   }
@@ -148,6 +149,7 @@ export class ConsensusManager {
   async elect(request: ElectLeadersRequestV1): Promise<ElectLeadersReplyV1> {
     const started = process.hrtime.bigint();
     const unavailable = new Set(request.unavailable);
+    let announced: CommittedEvent[] = [];
     const result = await this.db.transaction(async (m) => {
       const rows: StateRow[] = await m.query(
         `SELECT * FROM consensus.partition_state
@@ -184,13 +186,13 @@ export class ConsensusManager {
         await this.applyChanges(m, changes),
         new Map(rows.map((r) => [`${r.resource}/${r.partition}`, r.leader])),
       );
-      await this.announce(m, 'ELECTION', updated);
+      announced = await this.announce(m, 'ELECTION', updated);
       return { updated, elected, offline };
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.electionSeconds.observe(seconds);
     this.elections.inc({ outcome: 'elected' }, result.elected);
-    this.afterCommit(result.updated, []);
+    this.afterCommit(result.updated, [], announced);
     this.log.info(
       { reason: request.reason, unavailable: request.unavailable, elected: result.elected, offline: result.offline, ms: Math.round(seconds * 1000) },
       'elections committed',
@@ -253,7 +255,7 @@ export class ConsensusManager {
       return rows;
     });
     // Former replicas hold no role any more; the epoch is the floor, so they accept it.
-    this.afterCommit([], removed.map((r) => ({ ...r, leader: null, isr: [], leader_epoch: r.leader_epoch })));
+    this.afterCommit([], removed.map((r) => ({ ...r, leader: null, isr: [], leader_epoch: r.leader_epoch })), []);
     this.log.info({ resource, partitions: removed.length }, 'partitions deleted');
     return { deleted: removed.length };
   }
@@ -299,6 +301,7 @@ export class ConsensusManager {
   private async alterIsrBatch(batch: IsrProposal[]): Promise<void> {
     const answers = new Map<IsrProposal, StateRow | TesseraError>();
     let updated: StateRow[];
+    let announced: CommittedEvent[] = [];
     try {
       updated = await this.db.transaction(async (m) => {
         answers.clear(); // a retried transaction decides again
@@ -333,7 +336,7 @@ export class ConsensusManager {
           const p = changedBy.get(`${r.resource}/${r.partition}`);
           if (p) answers.set(p, r);
         }
-        await this.announce(m, 'ISR_CHANGE', done);
+        announced = await this.announce(m, 'ISR_CHANGE', done);
         return done;
       });
     } catch (error) {
@@ -341,7 +344,7 @@ export class ConsensusManager {
       return;
     }
     if (updated.length > 0) {
-      this.afterCommit(updated, []);
+      this.afterCommit(updated, [], announced);
       this.log.info({ changed: updated.length, proposals: batch.length }, 'ISR changed');
     }
     for (const p of batch) {
@@ -359,6 +362,7 @@ export class ConsensusManager {
    */
   async reassign(req: ReassignPartitionsRequestV1): Promise<{ changed: number; states: PartitionStateV1[] }> {
     const dropped: { row: StateRow; nodeId: string }[] = [];
+    let announced: CommittedEvent[] = [];
     const updated = await this.db.transaction(async (m) => {
       const rows: StateRow[] = await m.query(
         `SELECT * FROM consensus.partition_state WHERE resource = $1 AND partition = ANY($2::int[])
@@ -382,17 +386,18 @@ export class ConsensusManager {
         changes.push({ ...this.toLeaderAndIsr(row), replicas, isr: row.leader === null ? row.isr : isr, partitionEpoch: BigInt(row.partition_epoch) + 1n });
       }
       const done = await this.applyChanges(m, changes);
-      await this.announce(m, 'REASSIGN', done);
+      announced = await this.announce(m, 'REASSIGN', done);
       for (const row of done) for (const nodeId of removedBy.get(row.partition) ?? []) dropped.push({ row, nodeId });
       return done;
     });
-    this.afterCommit(updated, [], dropped);
+    this.afterCommit(updated, [], announced, dropped);
     if (updated.length > 0) this.log.info({ resource: req.resource, changed: updated.length }, 'replicas reassigned');
     return { changed: updated.length, states: updated.map(toWire) };
   }
 
   /** Hands leadership to an in-sync replica (preferred-leader election, drains): epoch + 1. */
   async moveLeader(req: MoveLeaderRequestV1): Promise<PartitionStateV1> {
+    let announced: CommittedEvent[] = [];
     const row = await this.db.transaction(async (m) => {
       const current = await this.lockOne(m, req.resource, req.partition);
       if (current.leader === req.leader) return null;
@@ -403,12 +408,12 @@ export class ConsensusManager {
       const updated = await this.applyChanges(m, [
         { ...base, leader: req.leader, leaderEpoch: base.leaderEpoch + 1n, partitionEpoch: base.partitionEpoch + 1n },
       ]);
-      await this.announce(m, 'LEADER_MOVE', updated);
+      announced = await this.announce(m, 'LEADER_MOVE', updated);
       return updated[0];
     });
     if (row === null) return toWire(await this.one(req.resource, req.partition));
     this.elections.inc({ outcome: 'moved' });
-    this.afterCommit([row], []);
+    this.afterCommit([row], [], announced);
     this.log.info({ resource: row.resource, partition: row.partition, leader: row.leader, epoch: row.leader_epoch }, 'leadership moved');
     return toWire(row);
   }
@@ -486,8 +491,12 @@ export class ConsensusManager {
     };
   }
 
-  private async announce(m: EntityManager, reason: PartitionsChangedEventV1['reason'], rows: StateRow[]): Promise<void> {
-    const events = [];
+  private async announce(
+    m: EntityManager,
+    reason: PartitionsChangedEventV1['reason'],
+    rows: StateRow[],
+  ): Promise<CommittedEvent[]> {
+    const events: OutboxEvent[] = [];
     for (let i = 0; i < rows.length; i += EVENT_CHUNK) {
       const payload: Omit<PartitionsChangedEventV1, 'eventId' | 'at'> = {
         reason,
@@ -495,11 +504,22 @@ export class ConsensusManager {
       };
       events.push({ subject: Subjects.events.partitionsChanged, payload: { ...payload } });
     }
-    await appendToOutbox(m, 'consensus', events);
+    const stored = await appendToOutbox(m, 'consensus', events);
+    return stored.map((payload, i) => ({ subject: events[i].subject, payload }));
   }
 
-  private afterCommit(changed: StateRow[], removed: StateRow[], dropped: { row: StateRow; nodeId: string }[] = []): void {
-    this.relay.kick();
+  /**
+   * After a commit: its events straight to NATS (a failover waits on them; the relay is the net,
+   * and a kick when there is nothing to hand over), then the nodes' new roles.
+   */
+  private afterCommit(
+    changed: StateRow[],
+    removed: StateRow[],
+    announced: CommittedEvent[],
+    dropped: { row: StateRow; nodeId: string }[] = [],
+  ): void {
+    if (announced.length > 0) void this.relay.publishCommitted(announced);
+    else this.relay.kick();
     const commands = new Map<string, RoleAssignmentV1[]>();
     const add = (nodeId: string, assignment: RoleAssignmentV1) => {
       const list = commands.get(nodeId) ?? [];
