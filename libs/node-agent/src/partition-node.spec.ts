@@ -2,9 +2,20 @@ import 'reflect-metadata';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ReplicaReportV1, type RoleAssignmentV1, Subjects, TesseraError } from '@tessera/contracts';
+import {
+  type ReplicaReportV1,
+  type RoleAssignmentV1,
+  Subjects,
+  TesseraError,
+} from '@tessera/contracts';
 import { EPOCH_FILE } from './epoch-store';
-import { type AgentLogger, type AgentNetwork, nextPage, PartitionNode } from './partition-node';
+import {
+  type AgentLogger,
+  type AgentNetwork,
+  nextPage,
+  PartitionNode,
+  type PartitionNodeOptions,
+} from './partition-node';
 
 /** A deadline-bound poll (libs may not import @tessera/testing). */
 async function waitFor<T>(
@@ -111,7 +122,8 @@ describe(PartitionNode.name, () => {
   let sut: PartitionNode;
   let now: number;
 
-  function newNode(): PartitionNode {
+  /** Node n1 on the fake network, with these settings. */
+  function node(settings: Partial<PartitionNodeOptions> = {}): PartitionNode {
     return new PartitionNode({
       nodeId: 'n1',
       zone: 'z1',
@@ -121,6 +133,12 @@ describe(PartitionNode.name, () => {
       dataDir: dir,
       network,
       logger: silent,
+      ...settings,
+    });
+  }
+
+  function newNode(): PartitionNode {
+    return node({
       registerRetryMs: 5,
       reportIntervalMs: 20,
       reconcileIntervalMs: 30,
@@ -288,15 +306,7 @@ describe(PartitionNode.name, () => {
 
   it('reconciles in pages: roles on every page are kept, a role on none is dropped', async () => {
     await sut.stop();
-    sut = new PartitionNode({
-      nodeId: 'n1',
-      zone: 'z1',
-      rack: 'r1',
-      capacity: 1,
-      tags: [],
-      dataDir: dir,
-      network,
-      logger: silent,
+    sut = node({
       reconcileIntervalMs: 30,
       rolesPageSize: 3,
       clock: () => now,
@@ -364,15 +374,7 @@ describe(PartitionNode.name, () => {
   });
 
   it('sends a report out of turn when asked, coalescing requests', async () => {
-    sut = new PartitionNode({
-      nodeId: 'n1',
-      zone: 'z1',
-      rack: 'r1',
-      capacity: 1,
-      tags: [],
-      dataDir: dir,
-      network,
-      logger: silent,
+    sut = node({
       reportIntervalMs: 60_000, // only out-of-turn reports in this test
       clock: () => now,
     });
@@ -390,15 +392,7 @@ describe(PartitionNode.name, () => {
 
   it('reports only the partitions asked for out of turn, and everything when not told which', async () => {
     network.roles = [0, 1, 2].map((p) => ({ ...leaderOf(p, '4'), partitionCount: 3 }));
-    sut = new PartitionNode({
-      nodeId: 'n1',
-      zone: 'z1',
-      rack: 'r1',
-      capacity: 1,
-      tags: [],
-      dataDir: dir,
-      network,
-      logger: silent,
+    sut = node({
       reportIntervalMs: 60_000, // only out-of-turn reports in this test
     });
     sut.providePositions(() => 0);
@@ -423,15 +417,7 @@ describe(PartitionNode.name, () => {
 
   it('retries a failed reconcile that a suspended partition waits for, before the periodic one', async () => {
     network.roles = [leaderOf(0, '2')];
-    sut = new PartitionNode({
-      nodeId: 'n1',
-      zone: 'z1',
-      rack: 'r1',
-      capacity: 1,
-      tags: [],
-      dataDir: dir,
-      network,
-      logger: silent,
+    sut = node({
       reconcileIntervalMs: 60_000,
       clock: () => now,
     });

@@ -29,86 +29,46 @@ const seen = (...rows: Partial<ReplicaSeen>[]): Map<string, ReplicaSeen> =>
 /** c has been known to be out of the ISR for a minute: any fresh report of it may readmit it. */
 const longOut = new Map([['c', 60_000]]);
 
+/** The decision for `state` given these reports, c long known to be out. */
+const decide = (...rows: Partial<ReplicaSeen>[]) => proposeIsr(state, seen(...rows), longOut);
+
+const leader = (r: Partial<ReplicaSeen> = {}) => ({ nodeId: 'a', role: 'LEADER', ...r });
+
 describe(proposeIsr.name, () => {
   it('lets a follower that caught up at the leader’s epoch into the ISR, in replica order', () => {
-    const sut = proposeIsr(
-      state,
-      seen(
-        { nodeId: 'a', role: 'LEADER', highWatermark: 90 },
-        { nodeId: 'b' },
-        { nodeId: 'c', logEndOffset: 95 },
-      ),
-      longOut,
+    const sut = decide(
+      leader({ highWatermark: 90 }),
+      { nodeId: 'b' },
+      { nodeId: 'c', logEndOffset: 95 },
     );
     expect(sut).toEqual(['a', 'b', 'c']);
   });
 
   it('keeps a follower out while it is behind the high watermark or at an older epoch', () => {
     expect(
-      proposeIsr(
-        state,
-        seen(
-          { nodeId: 'a', role: 'LEADER', highWatermark: 100 },
-          { nodeId: 'b' },
-          { nodeId: 'c', logEndOffset: 99 },
-        ),
-        longOut,
-      ),
+      decide(leader({ highWatermark: 100 }), { nodeId: 'b' }, { nodeId: 'c', logEndOffset: 99 }),
     ).toBeNull();
     expect(
-      proposeIsr(
-        state,
-        seen(
-          { nodeId: 'a', role: 'LEADER' },
-          { nodeId: 'b' },
-          { nodeId: 'c', leaderEpoch: '2', logEndOffset: 500 },
-        ),
-        longOut,
-      ),
+      decide(leader(), { nodeId: 'b' }, { nodeId: 'c', leaderEpoch: '2', logEndOffset: 500 }),
     ).toBeNull();
   });
 
   it('drops a silent or far-behind follower, never the leader', () => {
-    expect(
-      proposeIsr(
-        state,
-        seen({ nodeId: 'a', role: 'LEADER' }, { nodeId: 'b', ageMs: 60_000 }),
-        longOut,
-      ),
-    ).toEqual(['a']);
-    expect(
-      proposeIsr(
-        state,
-        seen(
-          { nodeId: 'a', role: 'LEADER', logEndOffset: 50_000 },
-          { nodeId: 'b', logEndOffset: 10 },
-        ),
-        longOut,
-      ),
-    ).toEqual(['a']);
+    expect(decide(leader(), { nodeId: 'b', ageMs: 60_000 })).toEqual(['a']);
+    expect(decide(leader({ logEndOffset: 50_000 }), { nodeId: 'b', logEndOffset: 10 })).toEqual([
+      'a',
+    ]);
   });
 
   it('judges nothing while the leader is not reporting at its epoch', () => {
-    expect(
-      proposeIsr(
-        state,
-        seen({ nodeId: 'a', role: 'LEADER', ageMs: 60_000 }, { nodeId: 'c' }),
-        longOut,
-      ),
-    ).toBeNull();
-    expect(
-      proposeIsr(
-        state,
-        seen({ nodeId: 'a', role: 'LEADER', leaderEpoch: '2' }, { nodeId: 'c' }),
-        longOut,
-      ),
-    ).toBeNull();
+    expect(decide(leader({ ageMs: 60_000 }), { nodeId: 'c' })).toBeNull();
+    expect(decide(leader({ leaderEpoch: '2' }), { nodeId: 'c' })).toBeNull();
     expect(proposeIsr({ ...state, leader: null }, seen({ nodeId: 'c' }), longOut)).toBeNull();
   });
 
   it('readmits a replica only on a report younger than the time it has been known out', () => {
     const caughtUp = seen(
-      { nodeId: 'a', role: 'LEADER', highWatermark: 90 },
+      leader({ highWatermark: 90 }),
       { nodeId: 'b' },
       { nodeId: 'c', ageMs: 1_500 },
     );
