@@ -22,7 +22,7 @@ import {
 import { type CommittedEvent, OutboxRelay } from '@tessera/messaging';
 import { appendToOutbox, type OutboxEvent } from '@tessera/persistence';
 import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
-import { electLeader, type LeaderAndIsr, leadershipChangesFirst } from './election';
+import { electLeader, type LeaderAndIsr, splitByLeadershipChange } from './election';
 import { planIsrChange } from './isr-change';
 import { RoleDispatcher } from './role-dispatcher.service';
 
@@ -182,11 +182,13 @@ export class ConsensusManager {
         if (next.leader === null) offline++;
         if (outcome !== 'UNCHANGED') changes.push(next);
       }
-      const updated = leadershipChangesFirst(
+      const [moved, rest] = splitByLeadershipChange(
         await this.applyChanges(m, changes),
         new Map(rows.map((r) => [`${r.resource}/${r.partition}`, r.leader])),
       );
-      announced = await this.announce(m, 'ELECTION', updated);
+      const updated = [...moved, ...rest];
+      // New leaders in events of their own, first: clients wait for them, not for ISR shrinks.
+      announced = [...(await this.announce(m, 'ELECTION', moved)), ...(await this.announce(m, 'ELECTION', rest))];
       return { updated, elected, offline };
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

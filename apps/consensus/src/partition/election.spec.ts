@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { electLeader, type LeaderAndIsr, leadershipChangesFirst } from './election';
+import { electLeader, type LeaderAndIsr, splitByLeadershipChange } from './election';
 
 const row = (over: Partial<LeaderAndIsr> = {}): LeaderAndIsr => ({
   resource: 'orders',
@@ -23,13 +23,27 @@ describe(electLeader.name, () => {
   });
 
   it('spreads a dead node’s leaderships over the least-loaded in-sync replicas', () => {
-    const load = new Map([['b', 5], ['c', 1]]);
+    const load = new Map([
+      ['b', 5],
+      ['c', 1],
+    ]);
     const first = electLeader(row({ replicas: ['a', 'b', 'c'] }), new Set(['a']), load);
-    const second = electLeader(row({ partition: 1, replicas: ['a', 'c', 'b'] }), new Set(['a']), load);
+    const second = electLeader(
+      row({ partition: 1, replicas: ['a', 'c', 'b'] }),
+      new Set(['a']),
+      load,
+    );
     expect(first.next.leader).toBe('c');
     expect(second.next.leader).toBe('c');
     expect(load.get('c')).toBe(3);
-    const third = electLeader(row({ partition: 2 }), new Set(['a']), new Map([['b', 0], ['c', 9]]));
+    const third = electLeader(
+      row({ partition: 2 }),
+      new Set(['a']),
+      new Map([
+        ['b', 0],
+        ['c', 9],
+      ]),
+    );
     expect(third.next.leader).toBe('b');
   });
 
@@ -91,37 +105,50 @@ describe(electLeader.name, () => {
   });
 });
 
-describe(leadershipChangesFirst.name, () => {
-  const at = (partition: number, leader: string | null) => ({ resource: 'orders', partition, leader });
+describe(splitByLeadershipChange.name, () => {
+  const at = (partition: number, leader: string | null) => ({
+    resource: 'orders',
+    partition,
+    leader,
+  });
 
-  it('puts the partitions whose leader changed first, each group in its original order', () => {
+  it('separates the partitions whose leader changed from the rest, each in its original order', () => {
     const before = new Map<string, string | null>([
       ['orders/0', 'a'],
       ['orders/1', 'b'],
       ['orders/2', 'a'],
       ['orders/3', 'c'],
     ]);
-    const sut = leadershipChangesFirst([at(0, 'a'), at(1, 'c'), at(2, 'a'), at(3, null)], before);
+    const [moved, rest] = splitByLeadershipChange(
+      [at(0, 'a'), at(1, 'c'), at(2, 'a'), at(3, null)],
+      before,
+    );
 
-    expect(sut.map((r) => r.partition)).toEqual([1, 3, 0, 2]);
+    expect(moved.map((r) => r.partition)).toEqual([1, 3]);
+    expect(rest.map((r) => r.partition)).toEqual([0, 2]);
   });
 
-  it('is a permutation of its input for any rows', () => {
+  it('splits any rows into exactly the changed and the unchanged', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(
-          fc.record({ partition: fc.nat(50), leader: fc.constantFrom('a', 'b', null), was: fc.constantFrom('a', 'b', null) }),
+          fc.record({
+            partition: fc.nat(50),
+            leader: fc.constantFrom('a', 'b', null),
+            was: fc.constantFrom('a', 'b', null),
+          }),
           { selector: (x) => x.partition },
         ),
         (xs) => {
           const rows = xs.map((x) => at(x.partition, x.leader));
           const before = new Map(xs.map((x) => [`orders/${x.partition}`, x.was] as const));
-          const sut = leadershipChangesFirst(rows, before);
-          const firstUnchanged = sut.findIndex((r) => before.get(`orders/${r.partition}`) === r.leader);
+          const [moved, rest] = splitByLeadershipChange(rows, before);
+          const byPartition = (a: { partition: number }, b: { partition: number }) =>
+            a.partition - b.partition;
 
-          expect([...sut].sort((a, b) => a.partition - b.partition)).toEqual([...rows].sort((a, b) => a.partition - b.partition));
-          if (firstUnchanged >= 0)
-            sut.slice(firstUnchanged).forEach((r) => expect(before.get(`orders/${r.partition}`)).toBe(r.leader));
+          expect([...moved, ...rest].sort(byPartition)).toEqual([...rows].sort(byPartition));
+          moved.forEach((r) => expect(before.get(`orders/${r.partition}`)).not.toBe(r.leader));
+          rest.forEach((r) => expect(before.get(`orders/${r.partition}`)).toBe(r.leader));
         },
       ),
     );

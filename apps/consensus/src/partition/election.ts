@@ -33,11 +33,15 @@ export function electLeader(
   load?: Map<string, number>,
 ): ElectionResult {
   const availableIsr = row.isr.filter((n) => !unavailable.has(n));
-  const leaderAlive = row.leader !== null && !unavailable.has(row.leader) && row.isr.includes(row.leader);
+  const leaderAlive =
+    row.leader !== null && !unavailable.has(row.leader) && row.isr.includes(row.leader);
 
   if (leaderAlive) {
     if (availableIsr.length === row.isr.length) return { outcome: 'UNCHANGED', next: row };
-    return { outcome: 'ISR_SHRUNK', next: { ...row, isr: availableIsr, partitionEpoch: row.partitionEpoch + 1n } };
+    return {
+      outcome: 'ISR_SHRUNK',
+      next: { ...row, isr: availableIsr, partitionEpoch: row.partitionEpoch + 1n },
+    };
   }
 
   if (availableIsr.length > 0) {
@@ -51,7 +55,9 @@ export function electLeader(
     const leader =
       preferred !== undefined && availableIsr.includes(preferred)
         ? preferred
-        : [...availableIsr].sort((a, b) => (load?.get(a) ?? 0) - (load?.get(b) ?? 0) || rank(a) - rank(b))[0];
+        : [...availableIsr].sort(
+            (a, b) => (load?.get(a) ?? 0) - (load?.get(b) ?? 0) || rank(a) - rank(b),
+          )[0];
     if (load) {
       load.set(leader, (load.get(leader) ?? 0) + 1);
       if (row.leader !== null) load.set(row.leader, Math.max(0, (load.get(row.leader) ?? 0) - 1));
@@ -71,22 +77,26 @@ export function electLeader(
   if (row.leader === null) return { outcome: 'UNCHANGED', next: row };
   return {
     outcome: 'OFFLINE',
-    next: { ...row, leader: null, leaderEpoch: row.leaderEpoch + 1n, partitionEpoch: row.partitionEpoch + 1n },
+    next: {
+      ...row,
+      leader: null,
+      leaderEpoch: row.leaderEpoch + 1n,
+      partitionEpoch: row.partitionEpoch + 1n,
+    },
   };
 }
 
 /**
- * Orders committed rows for announcement: partitions whose leader changed first (in their
- * original order), then the rest (ISR shrinks). Events are chunked in this order and relayed in
- * order, so clients learn every new leader before the ISR bookkeeping of the same election.
+ * Splits committed rows for announcement: partitions whose leader changed, then the rest (ISR
+ * shrinks), each in its original order. They are announced as separate events, leaders first,
+ * so clients and the map learn every new leader before the ISR bookkeeping of the same election.
  */
-export function leadershipChangesFirst<T extends { resource: string; partition: number; leader: string | null }>(
-  rows: readonly T[],
-  previousLeader: ReadonlyMap<string, string | null>,
-): T[] {
+export function splitByLeadershipChange<
+  T extends { resource: string; partition: number; leader: string | null },
+>(rows: readonly T[], previousLeader: ReadonlyMap<string, string | null>): [moved: T[], rest: T[]] {
   const moved = (r: T) => {
     const key = `${r.resource}/${r.partition}`;
     return previousLeader.has(key) && previousLeader.get(key) !== r.leader;
   };
-  return [...rows.filter(moved), ...rows.filter((r) => !moved(r))];
+  return [rows.filter(moved), rows.filter((r) => !moved(r))];
 }
