@@ -128,7 +128,7 @@ describe(splitByLeadershipChange.name, () => {
     expect(rest.map((r) => r.partition)).toEqual([0, 2]);
   });
 
-  it('splits any rows into exactly the changed and the unchanged', () => {
+  it('splits every input into exactly the changed and the unchanged', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(

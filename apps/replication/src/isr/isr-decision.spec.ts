@@ -26,7 +26,7 @@ const seen = (...rows: Partial<ReplicaSeen>[]): Map<string, ReplicaSeen> =>
     ]),
   );
 
-/** c has been known to be out of the ISR for a minute: any fresh report of it may readmit it. */
+/** c has been known to be out of the ISR for a minute: a fresh report of it may readmit it. */
 const longOut = new Map([['c', 60_000]]);
 
 /** The decision for `state` given these reports, c long known to be out. */

@@ -20,7 +20,7 @@ import { type ProgressRow, reportRows } from './report-rows';
 
 const RETRY_MS = 1_000;
 /**
- * How often a node's whole report is written in full although unchanged: bounds any drift between
+ * How often a node's whole report is written in full although unchanged: bounds the drift between
  * what this process remembers writing and the table (another instance, a failed write).
  */
 const REWRITE_EVERY_MS = 60_000;
