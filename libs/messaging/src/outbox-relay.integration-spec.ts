@@ -1,5 +1,5 @@
 import { type DataSource } from 'typeorm';
-import { appendToOutbox, claimInbox, createDataSource } from '@tessera/persistence';
+import { appendBatchToOutbox, appendToOutbox, claimInbox, createDataSource } from '@tessera/persistence';
 import { createTestEnv, type TestEnv, waitFor } from '@tessera/testing';
 import { NetworkManager } from './network-manager';
 import { OutboxRelay } from './outbox-relay';
@@ -59,32 +59,59 @@ describe(OutboxRelay.name, () => {
     expect(received.slice(before).map((r) => r.payload.n)).toEqual([4]);
   });
 
-  it('publishes committed events at once and marks them, so no pass sends them again', async () => {
+  const listen = (subject: string) => {
     const seen: number[] = [];
-    const sub = network.connection.subscribe(`tessera.v1.${t.cluster}.events.test.direct`, {
+    const sub = network.connection.subscribe(`tessera.v1.${t.cluster}.${subject}`, {
       callback: (err, msg) => {
         if (!err) seen.push((msg.json() as { n: number }).n);
       },
     });
+    return { seen, stop: () => sub.unsubscribe() };
+  };
+  const unpublished = async (rowId: string) =>
+    ((await db.query(`SELECT 1 FROM coordinator.outbox WHERE event_id = $1 AND published_at IS NULL`, [rowId])) as unknown[])
+      .length;
+
+  it('publishes a committed batch at once and marks its row, so no pass sends it again', async () => {
+    const l = listen('events.test.direct');
     try {
       const events = [5, 6, 7].map((n) => ({ subject: 'events.test.direct', payload: { n } }));
-      const stored = await db.transaction((m) => appendToOutbox(m, 'coordinator', events));
-      await sut.publishCommitted(stored.map((payload, i) => ({ subject: events[i].subject, payload })));
-      await waitFor('the three events', () => seen.length >= 3);
-      expect(seen).toEqual([5, 6, 7]);
-      // Whichever path claimed them (this call, or a pass that got there first) marks them.
-      await waitFor('the events marked published', async () => {
-        const unpublished: unknown[] = await db.query(
-          `SELECT 1 FROM coordinator.outbox WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL`,
-          [stored.map((p) => p['eventId'])],
-        );
-        return unpublished.length === 0;
-      });
+      const batch = await db.transaction((m) => appendBatchToOutbox(m, 'coordinator', events));
+      await sut.publishCommitted(batch);
+      await waitFor('the three events', () => l.seen.length >= 3);
+      expect(l.seen).toEqual([5, 6, 7]);
+      expect(await unpublished(batch!.rowId)).toBe(0);
+      // All three are in the stream (only the last went as a JetStream publish): the durable consumer gets them.
+      await waitFor('the stream to hold all three', () => [5, 6, 7].every((n) => received.some((r) => r.payload.n === n)));
       // Passes keep running (poll 100 ms): none sends them again.
       await new Promise((r) => setTimeout(r, 500));
-      expect(seen).toEqual([5, 6, 7]);
+      expect(l.seen).toEqual([5, 6, 7]);
     } finally {
-      sub.unsubscribe();
+      l.stop();
+    }
+  });
+
+  it('leaves a reserved batch to its publisher, and relays it once the reservation lapses', async () => {
+    const l = listen('events.test.lapsed');
+    try {
+      const events = [8, 9].map((n) => ({ subject: 'events.test.lapsed', payload: { n } }));
+      // Written but never handed to publishCommitted: its writer "died" after the commit.
+      const batch = await db.transaction((m) => appendBatchToOutbox(m, 'coordinator', events));
+      sut.kick();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(l.seen).toEqual([]);
+      await db.query(`UPDATE coordinator.outbox SET claimed_until = now() - interval '1 second' WHERE event_id = $1`, [
+        batch!.rowId,
+      ]);
+      sut.kick();
+      await waitFor('the batch relayed by a pass', () => l.seen.length >= 2);
+      expect(l.seen).toEqual([8, 9]);
+      await waitFor('its row marked published', async () => (await unpublished(batch!.rowId)) === 0);
+      // Each event keeps its own id (the JetStream dedupe id), distinct from the row's.
+      const ids = batch!.events.map((e) => e.payload['eventId']);
+      expect(new Set([...ids, batch!.rowId]).size).toBe(3);
+    } finally {
+      l.stop();
     }
   });
 

@@ -1,5 +1,5 @@
 import { type DataSource } from 'typeorm';
-import { type OwningSchema } from '@tessera/persistence';
+import { OUTBOX_BATCH_SUBJECT, type OutboxBatch, type OutboxEvent, type OwningSchema } from '@tessera/persistence';
 import { type NetworkLogger, type NetworkManager, silentLogger } from './network-manager';
 
 interface OutboxRow {
@@ -7,6 +7,16 @@ interface OutboxRow {
   event_id: string;
   subject: string;
   payload: unknown;
+}
+
+/** A row's events: itself, or the events of a batch row (appendBatchToOutbox). */
+function eventsOf(row: OutboxRow): OutboxEvent[] {
+  if (row.subject === OUTBOX_BATCH_SUBJECT && Array.isArray(row.payload)) return row.payload as OutboxEvent[];
+  return [{ subject: row.subject, payload: row.payload as Record<string, unknown> }];
+}
+
+function eventIdOf(e: OutboxEvent): string {
+  return String(e.payload['eventId']);
 }
 
 export interface OutboxRelayOptions {
@@ -17,12 +27,6 @@ export interface OutboxRelayOptions {
   retainMs?: number;
   /** Called as each event is handed to NATS, with how long after its `at` (the outbox delay). */
   onPublish?: (delayMs: number, subject: string) => void;
-}
-
-/** An event as appendToOutbox stored it: its relative subject and its payload (eventId, at…). */
-export interface CommittedEvent {
-  subject: string;
-  payload: Record<string, unknown>;
 }
 
 /**
@@ -75,39 +79,31 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes events whose transaction has just committed, at once, instead of waiting for a
-   * relay pass (a kick waits for the pass in flight: its acks, update and commit), then marks
-   * them published. The outbox stays the guarantee: a row this misses (NATS down, a crash before
-   * the mark) is published by a later pass, and one a pass claimed meanwhile is left to it, so an
-   * event may go out twice — JetStream drops the copy by event id, and core subscribers order by
-   * version and epoch anyway. Never throws: on failure it kicks a pass.
+   * Publishes a batch whose transaction has just committed (appendBatchToOutbox reserved its row
+   * for this call), then marks the row published: no relay pass touches the row meanwhile, so
+   * the first event goes out at once, with no claim transaction in front of it. The outbox stays
+   * the guarantee: on failure (NATS down) the reservation is dropped and a pass publishes the
+   * row; if this process dies, a pass takes the row when the reservation lapses. An event may
+   * go out twice: JetStream drops the copy by event id, and core subscribers order by version
+   * and epoch anyway. Never throws.
    */
-  async publishCommitted(events: CommittedEvent[]): Promise<void> {
-    if (this.stopped || events.length === 0) return;
+  async publishCommitted(batch: OutboxBatch | null): Promise<void> {
+    if (this.stopped || batch === null) return;
     try {
-      const ids = events.map((e) => String(e.payload['eventId']));
-      await this.dataSource.transaction(async (m) => {
-        // Claim the rows first (as a relay pass does): a pass running now skips them, and rows a
-        // pass already holds are left to it, so neither path sends an event the other sent.
-        const rows: { id: string; event_id: string }[] = await m.query(
-          `SELECT id, event_id FROM "${this.schema}".outbox
-            WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`,
-          [ids],
-        );
-        if (rows.length === 0) return;
-        const claimed = new Set(rows.map((r) => r.event_id));
-        // Sent in order on the one connection; only the acks are awaited together.
-        await Promise.all(
-          events.flatMap((e, i) => (claimed.has(ids[i] ?? '') ? [this.publish(e.subject, e.payload, ids[i] ?? '')] : [])),
-        );
-        await m.query(`UPDATE "${this.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [
-          rows.map((r) => r.id),
-        ]);
-        this.published += rows.length;
-      });
+      await this.send(batch.events);
+      await this.dataSource.query(
+        `UPDATE "${this.schema}".outbox SET published_at = now() WHERE event_id = $1 AND published_at IS NULL`,
+        [batch.rowId],
+      );
+      this.published += batch.events.length;
     } catch (error) {
       this.failures++;
       this.log.warn({ err: error, schema: this.schema }, 'direct publish failed; the relay retries');
+      await this.dataSource
+        .query(`UPDATE "${this.schema}".outbox SET claimed_until = NULL WHERE event_id = $1 AND published_at IS NULL`, [
+          batch.rowId,
+        ])
+        .catch(() => undefined); // the reservation lapses on its own
       this.kick();
     }
   }
@@ -149,43 +145,53 @@ export class OutboxRelay {
   private async relayBatch(): Promise<boolean> {
     const batchSize = this.options.batchSize ?? 1000;
     return this.dataSource.transaction(async (manager) => {
+      // Rows reserved for a direct publisher are left to it until the reservation lapses.
       const rows: OutboxRow[] = await manager.query(
         `SELECT id, event_id, subject, payload FROM "${this.schema}".outbox
-          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batchSize],
       );
       if (rows.length === 0) return false;
-      // Published concurrently (one connection keeps send order); a failed one is retried on
-      // the next pass, so consumers order by version/epoch, never by arrival.
-      const results = await Promise.allSettled(
-        rows.map((row) => this.publish(row.subject, row.payload, row.event_id)),
+      // Published concurrently (one connection keeps send order); a row is done when all its
+      // events are. A failed one is retried on the next pass, so consumers order by
+      // version/epoch, never by arrival.
+      const results = await Promise.all(
+        rows.map(async (row) => {
+          const events = eventsOf(row);
+          try {
+            await this.send(events);
+            return { row, ok: true, events: events.length };
+          } catch (error) {
+            this.failures++;
+            this.log.warn({ err: error, subject: row.subject }, 'event publish failed; will retry');
+            return { row, ok: false, events: events.length };
+          }
+        }),
       );
-      const done: string[] = [];
-      results.forEach((result, i) => {
-        if (result.status === 'fulfilled') done.push(rows[i].id);
-        else {
-          this.failures++;
-          this.log.warn({ err: result.reason, subject: rows[i].subject }, 'event publish failed; will retry');
-        }
-      });
+      const done = results.filter((r) => r.ok);
       if (done.length > 0) {
         await manager.query(
           `UPDATE "${this.schema}".outbox SET published_at = now() WHERE id = ANY($1::bigint[])`,
-          [done],
+          [done.map((r) => r.row.id)],
         );
-        this.published += done.length;
+        this.published += done.reduce((n, r) => n + r.events, 0);
       }
       return done.length === rows.length && rows.length === batchSize;
     });
   }
 
-  private publish(subject: string, payload: unknown, eventId: string): Promise<void> {
-    const p = payload as { at?: unknown } | null;
-    if (this.options.onPublish && typeof p?.at === 'string') {
-      const at = Date.parse(p.at);
-      if (!Number.isNaN(at)) this.options.onPublish(Date.now() - at, subject);
+  /** One row's events, in order; resolves when the stream has them all (NetworkManager.publishEvents). */
+  private send(events: OutboxEvent[]): Promise<void> {
+    const onPublish = this.options.onPublish;
+    if (onPublish) {
+      const now = Date.now();
+      for (const e of events) {
+        const at = typeof e.payload['at'] === 'string' ? Date.parse(e.payload['at']) : Number.NaN;
+        if (!Number.isNaN(at)) onPublish(now - at, e.subject);
+      }
     }
-    return this.network.publishEvent(subject, payload, eventId);
+    return this.network.publishEvents(events.map((e) => ({ subject: e.subject, payload: e.payload, eventId: eventIdOf(e) })));
   }
 
   private async cleanup(): Promise<void> {

@@ -19,10 +19,10 @@ import {
   Subjects,
   TesseraError,
 } from '@tessera/contracts';
-import { type CommittedEvent, OutboxRelay } from '@tessera/messaging';
-import { appendToOutbox, type OutboxEvent } from '@tessera/persistence';
+import { OutboxRelay } from '@tessera/messaging';
+import { appendBatchToOutbox, appendToOutbox, type OutboxBatch, type OutboxEvent } from '@tessera/persistence';
 import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
-import { electLeader, type LeaderAndIsr, splitByLeadershipChange } from './election';
+import { electLeader, type LeaderAndIsr } from './election';
 import { planIsrChange } from './isr-change';
 import { RoleDispatcher } from './role-dispatcher.service';
 
@@ -108,7 +108,7 @@ export class ConsensusManager {
         throw new TesseraError('INVALID', `partition ${p}: replicas must be distinct nodes`);
       }
     }
-    let announced: CommittedEvent[] = [];
+    let announced: OutboxBatch | null = null;
     const rows = await this.db.transaction(async (m) => {
       // Serialises initialize/delete of one resource name (the floor row is the lock).
       await m.query(
@@ -145,18 +145,43 @@ export class ConsensusManager {
     return { created: rows.length };
   }
 
-  /** Elects new leaders where unavailable nodes led (or nobody leads), in one transaction. */
+  /**
+   * Fails over from unavailable nodes in two transactions. First every partition they led (or that
+   * has no leader) gets its new leader from its ISR, all in one transaction announced on its own:
+   * clients, the map and the nodes wait on these. Then the partitions they only followed drop them
+   * from the ISR; at RF 3 those are twice as many rows, and they would double the first commit.
+   */
   async elect(request: ElectLeadersRequestV1): Promise<ElectLeadersReplyV1> {
+    const leaders = await this.electionPass(request, 'LEADERS');
+    const isr = request.unavailable.length > 0 ? await this.electionPass(request, 'ISR') : null;
+    return {
+      elected: leaders.elected + (isr?.elected ?? 0),
+      offline: leaders.offline + (isr?.offline ?? 0),
+      changed: leaders.changed + (isr?.changed ?? 0),
+    };
+  }
+
+  /**
+   * One election transaction over the rows a pass selects: `LEADERS`, partitions led by an
+   * unavailable node or by nobody; `ISR`, partitions with an unavailable node in the ISR.
+   */
+  private async electionPass(
+    request: ElectLeadersRequestV1,
+    pass: 'LEADERS' | 'ISR',
+  ): Promise<ElectLeadersReplyV1> {
     const started = process.hrtime.bigint();
     const unavailable = new Set(request.unavailable);
-    let announced: CommittedEvent[] = [];
+    let announced: OutboxBatch | null = null;
     const result = await this.db.transaction(async (m) => {
       const rows: StateRow[] = await m.query(
-        `SELECT * FROM consensus.partition_state
-          WHERE leader IS NULL OR leader = ANY($1::text[]) OR isr && $1::text[]
-          ORDER BY resource, partition FOR UPDATE`,
+        pass === 'LEADERS'
+          ? `SELECT * FROM consensus.partition_state WHERE leader IS NULL OR leader = ANY($1::text[])
+              ORDER BY resource, partition FOR UPDATE`
+          : `SELECT * FROM consensus.partition_state WHERE isr && $1::text[]
+              ORDER BY resource, partition FOR UPDATE`,
         [request.unavailable],
       );
+      if (rows.length === 0) return { updated: [], elected: 0, offline: 0 };
       const counts: { leader: string; n: number }[] = await m.query(
         `SELECT leader, count(*)::int AS n FROM consensus.partition_state WHERE leader IS NOT NULL GROUP BY leader`,
       );
@@ -165,38 +190,31 @@ export class ConsensusManager {
       let elected = 0;
       let offline = 0;
       for (const row of rows) {
-        const { outcome, next } = electLeader(
-          {
-            resource: row.resource,
-            partition: row.partition,
-            replicas: row.replicas,
-            leader: row.leader,
-            leaderEpoch: BigInt(row.leader_epoch),
-            isr: row.isr,
-            partitionEpoch: BigInt(row.partition_epoch),
-          },
-          unavailable,
-          load,
-        );
+        const { outcome, next } = electLeader(this.toLeaderAndIsr(row), unavailable, load);
         if (outcome === 'ELECTED') elected++;
         if (next.leader === null) offline++;
         if (outcome !== 'UNCHANGED') changes.push(next);
       }
-      const [moved, rest] = splitByLeadershipChange(
-        await this.applyChanges(m, changes),
-        new Map(rows.map((r) => [`${r.resource}/${r.partition}`, r.leader])),
-      );
-      const updated = [...moved, ...rest];
-      // New leaders in events of their own, first: clients wait for them, not for ISR shrinks.
-      announced = [...(await this.announce(m, 'ELECTION', moved)), ...(await this.announce(m, 'ELECTION', rest))];
+      const updated = await this.applyChanges(m, changes);
+      announced = await this.announce(m, 'ELECTION', updated);
       return { updated, elected, offline };
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.electionSeconds.observe(seconds);
-    this.elections.inc({ outcome: 'elected' }, result.elected);
+    if (pass === 'LEADERS') {
+      this.electionSeconds.observe(seconds);
+      this.elections.inc({ outcome: 'elected' }, result.elected);
+    }
     this.afterCommit(result.updated, [], announced);
     this.log.info(
-      { reason: request.reason, unavailable: request.unavailable, elected: result.elected, offline: result.offline, ms: Math.round(seconds * 1000) },
+      {
+        reason: request.reason,
+        pass,
+        unavailable: request.unavailable,
+        elected: result.elected,
+        offline: result.offline,
+        changed: result.updated.length,
+        ms: Math.round(seconds * 1000),
+      },
       'elections committed',
     );
     return { elected: result.elected, offline: result.offline, changed: result.updated.length };
@@ -257,7 +275,7 @@ export class ConsensusManager {
       return rows;
     });
     // Former replicas hold no role any more; the epoch is the floor, so they accept it.
-    this.afterCommit([], removed.map((r) => ({ ...r, leader: null, isr: [], leader_epoch: r.leader_epoch })), []);
+    this.afterCommit([], removed.map((r) => ({ ...r, leader: null, isr: [], leader_epoch: r.leader_epoch })), null);
     this.log.info({ resource, partitions: removed.length }, 'partitions deleted');
     return { deleted: removed.length };
   }
@@ -303,7 +321,7 @@ export class ConsensusManager {
   private async alterIsrBatch(batch: IsrProposal[]): Promise<void> {
     const answers = new Map<IsrProposal, StateRow | TesseraError>();
     let updated: StateRow[];
-    let announced: CommittedEvent[] = [];
+    let announced: OutboxBatch | null = null;
     try {
       updated = await this.db.transaction(async (m) => {
         answers.clear(); // a retried transaction decides again
@@ -364,7 +382,7 @@ export class ConsensusManager {
    */
   async reassign(req: ReassignPartitionsRequestV1): Promise<{ changed: number; states: PartitionStateV1[] }> {
     const dropped: { row: StateRow; nodeId: string }[] = [];
-    let announced: CommittedEvent[] = [];
+    let announced: OutboxBatch | null = null;
     const updated = await this.db.transaction(async (m) => {
       const rows: StateRow[] = await m.query(
         `SELECT * FROM consensus.partition_state WHERE resource = $1 AND partition = ANY($2::int[])
@@ -399,7 +417,7 @@ export class ConsensusManager {
 
   /** Hands leadership to an in-sync replica (preferred-leader election, drains): epoch + 1. */
   async moveLeader(req: MoveLeaderRequestV1): Promise<PartitionStateV1> {
-    let announced: CommittedEvent[] = [];
+    let announced: OutboxBatch | null = null;
     const row = await this.db.transaction(async (m) => {
       const current = await this.lockOne(m, req.resource, req.partition);
       if (current.leader === req.leader) return null;
@@ -497,7 +515,7 @@ export class ConsensusManager {
     m: EntityManager,
     reason: PartitionsChangedEventV1['reason'],
     rows: StateRow[],
-  ): Promise<CommittedEvent[]> {
+  ): Promise<OutboxBatch | null> {
     const events: OutboxEvent[] = [];
     for (let i = 0; i < rows.length; i += EVENT_CHUNK) {
       const payload: Omit<PartitionsChangedEventV1, 'eventId' | 'at'> = {
@@ -506,8 +524,7 @@ export class ConsensusManager {
       };
       events.push({ subject: Subjects.events.partitionsChanged, payload: { ...payload } });
     }
-    const stored = await appendToOutbox(m, 'consensus', events);
-    return stored.map((payload, i) => ({ subject: events[i].subject, payload }));
+    return appendBatchToOutbox(m, 'consensus', events);
   }
 
   /**
@@ -517,10 +534,10 @@ export class ConsensusManager {
   private afterCommit(
     changed: StateRow[],
     removed: StateRow[],
-    announced: CommittedEvent[],
+    announced: OutboxBatch | null,
     dropped: { row: StateRow; nodeId: string }[] = [],
   ): void {
-    if (announced.length > 0) void this.relay.publishCommitted(announced);
+    if (announced) void this.relay.publishCommitted(announced);
     else this.relay.kick();
     const commands = new Map<string, RoleAssignmentV1[]>();
     const add = (nodeId: string, assignment: RoleAssignmentV1) => {

@@ -85,9 +85,18 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     });
   });
 
-  it('elects from the ISR with epoch + 1 when the leader dies, in one batch', async () => {
+  it('elects from the ISR with epoch + 1 when the leader dies, announcing new leaders before ISR shrinks', async () => {
+    const announced: { reason: string; changes: { partition: number; leader: string | null }[] }[] = [];
+    const sub = nc.subscribe(`tessera.v1.${t.cluster}.events.internal.partitions.changed`, {
+      callback: (_err, msg) => announced.push(jc.decode(msg.data) as unknown as (typeof announced)[number]),
+    });
+    await nc.flush();
     const reply = await request('consensus.partition.elect', { unavailable: ['a'], reason: 'NODE_DEAD' });
     expect(reply).toMatchObject({ ok: true, elected: 1, offline: 0, changed: 3 });
+    await waitFor('both election events', () => announced.length >= 2);
+    sub.unsubscribe();
+    // The partition a led first, in an event of its own; the ISR shrinks after it.
+    expect(announced.map((e) => e.changes.map((c) => [c.partition, c.leader]))).toEqual([[[0, 'b']], [[1, 'b'], [2, 'c']]]);
     const states = await query('orders');
     expect(states[0]).toMatchObject({ leader: 'b', leaderEpoch: '2', isr: ['b', 'c'] });
     // Followers that died only leave the ISR; leaders that live keep their epoch.

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { electLeader, type LeaderAndIsr, splitByLeadershipChange } from './election';
+import { electLeader, type LeaderAndIsr } from './election';
 
 const row = (over: Partial<LeaderAndIsr> = {}): LeaderAndIsr => ({
   resource: 'orders',
@@ -101,56 +101,6 @@ describe(electLeader.name, () => {
         if (outcome === 'UNCHANGED') expect(next).toEqual(before);
         else expect(next.partitionEpoch).toBe(before.partitionEpoch + 1n);
       }),
-    );
-  });
-});
-
-describe(splitByLeadershipChange.name, () => {
-  const at = (partition: number, leader: string | null) => ({
-    resource: 'orders',
-    partition,
-    leader,
-  });
-
-  it('separates the partitions whose leader changed from the rest, each in its original order', () => {
-    const before = new Map<string, string | null>([
-      ['orders/0', 'a'],
-      ['orders/1', 'b'],
-      ['orders/2', 'a'],
-      ['orders/3', 'c'],
-    ]);
-    const [moved, rest] = splitByLeadershipChange(
-      [at(0, 'a'), at(1, 'c'), at(2, 'a'), at(3, null)],
-      before,
-    );
-
-    expect(moved.map((r) => r.partition)).toEqual([1, 3]);
-    expect(rest.map((r) => r.partition)).toEqual([0, 2]);
-  });
-
-  it('splits every input into exactly the changed and the unchanged', () => {
-    fc.assert(
-      fc.property(
-        fc.uniqueArray(
-          fc.record({
-            partition: fc.nat(50),
-            leader: fc.constantFrom('a', 'b', null),
-            was: fc.constantFrom('a', 'b', null),
-          }),
-          { selector: (x) => x.partition },
-        ),
-        (xs) => {
-          const rows = xs.map((x) => at(x.partition, x.leader));
-          const before = new Map(xs.map((x) => [`orders/${x.partition}`, x.was] as const));
-          const [moved, rest] = splitByLeadershipChange(rows, before);
-          const byPartition = (a: { partition: number }, b: { partition: number }) =>
-            a.partition - b.partition;
-
-          expect([...moved, ...rest].sort(byPartition)).toEqual([...rows].sort(byPartition));
-          moved.forEach((r) => expect(before.get(`orders/${r.partition}`)).not.toBe(r.leader));
-          rest.forEach((r) => expect(before.get(`orders/${r.partition}`)).toBe(r.leader));
-        },
-      ),
     );
   });
 });

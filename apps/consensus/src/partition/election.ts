@@ -85,18 +85,3 @@ export function electLeader(
     },
   };
 }
-
-/**
- * Splits committed rows for announcement: partitions whose leader changed, then the rest (ISR
- * shrinks), each in its original order. They are announced as separate events, leaders first,
- * so clients and the map learn every new leader before the ISR bookkeeping of the same election.
- */
-export function splitByLeadershipChange<
-  T extends { resource: string; partition: number; leader: string | null },
->(rows: readonly T[], previousLeader: ReadonlyMap<string, string | null>): [moved: T[], rest: T[]] {
-  const moved = (r: T) => {
-    const key = `${r.resource}/${r.partition}`;
-    return previousLeader.has(key) && previousLeader.get(key) !== r.leader;
-  };
-  return [rows.filter(moved), rows.filter((r) => !moved(r))];
-}

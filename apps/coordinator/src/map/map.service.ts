@@ -11,8 +11,8 @@ import {
   type PartitionsChangedEventV1,
   Subjects,
 } from '@tessera/contracts';
-import { type CommittedEvent, NetworkManager, OutboxRelay } from '@tessera/messaging';
-import { appendToOutbox, claimInbox, type OutboxEvent } from '@tessera/persistence';
+import { NetworkManager, OutboxRelay } from '@tessera/messaging';
+import { appendBatchToOutbox, claimInbox, type OutboxBatch, type OutboxEvent } from '@tessera/persistence';
 import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
 import { currentMapVersion, nextMapVersion } from './map-version';
 import { type CachedMapView, MapViewCache } from './map-view.cache';
@@ -147,8 +147,8 @@ export class MapService implements OnApplicationBootstrap {
       return;
     }
     if (payload.changes.length === 0) return;
-    const committed = await this.db.transaction(async (m): Promise<CommittedEvent[]> => {
-      if (!(await claimInbox(m, 'coordinator', payload.eventId))) return [];
+    const committed = await this.db.transaction(async (m): Promise<OutboxBatch | null> => {
+      if (!(await claimInbox(m, 'coordinator', payload.eventId))) return null;
       const changes: PartitionStateV1[] = payload.changes;
       const [updated]: [MapRow[], number] = await m.query(
         `UPDATE coordinator.partition_map AS p
@@ -169,7 +169,7 @@ export class MapService implements OnApplicationBootstrap {
           changes.map((c) => `{${c.replicas.join(',')}}`),
         ],
       );
-      if (updated.length === 0) return [];
+      if (updated.length === 0) return null;
       const version = await nextMapVersion(m);
       const events: OutboxEvent[] = updated.map((row) => {
         const event: Omit<PartitionLeaderEventV1, 'eventId' | 'at'> = {
@@ -191,13 +191,13 @@ export class MapService implements OnApplicationBootstrap {
         reason: 'PARTITIONS_CHANGED',
       };
       events.push({ subject: Subjects.events.map, payload: { ...announced } });
-      const stored = await appendToOutbox(m, 'coordinator', events);
-      return stored.map((p, i) => ({ subject: events[i].subject, payload: p }));
+      const stored = await appendBatchToOutbox(m, 'coordinator', events);
+      return stored;
     });
-    if (committed.length > 0) {
+    if (committed) {
       // Straight to NATS after the commit: routing clients wait for these (the relay is the net).
       void this.relay.publishCommitted(committed);
-      this.log.debug({ applied: committed.length - 1, reason: payload.reason }, 'map updated from consensus');
+      this.log.debug({ applied: committed.events.length - 1, reason: payload.reason }, 'map updated from consensus');
     }
   }
 }

@@ -5,6 +5,7 @@ import { InitReplication1764130000003 } from './1764130000003-init-replication';
 import { InitRecovery1764130000004 } from './1764130000004-init-recovery';
 import { RecoveryDueAt1764130000005 } from './1764130000005-recovery-due-at';
 import { ReplicationNodeReport1764130000006 } from './1764130000006-replication-node-report';
+import { OutboxDirectClaim1764130000007 } from './1764130000007-outbox-direct-claim';
 
 /** Given as classes, not globs: works in webpack bundles and in jest alike. */
 export const ALL_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const ALL_MIGRATIONS = [
   InitRecovery1764130000004,
   RecoveryDueAt1764130000005,
   ReplicationNodeReport1764130000006,
+  OutboxDirectClaim1764130000007,
 ];
