@@ -10,8 +10,9 @@
  *   npm run build && npm run bench:failover
  *
  * BENCH_SIZES (default 1000,10000), BENCH_ROUNDS (5), BENCH_TAKEOVER_ROUNDS (5), BENCH_NODES
- * (default `kv`; `light` runs bare node agents without data instead of kv-nodes, to time the
- * control plane alone; `kv,light` runs both). Every figure is wall-clock on this machine with the
+ * (default `kv`; `kv-nice` runs the kv-nodes at nice 10, as if on machines of their own;
+ * `light` runs bare node agents without data instead of kv-nodes, to time the control plane
+ * alone; a comma-separated list runs each). Every figure is wall-clock on this machine with the
  * default settings of every service. BENCH_OUT writes the JSON elsewhere (exploratory runs);
  * BENCH_LOG_DIR keeps every process's log.
  */
@@ -27,6 +28,7 @@ import {
   log,
   NODE_COUNT,
   type NodeKind,
+  nodeKindLabel,
   RF,
   startFleet,
   stopFleet,
@@ -34,9 +36,11 @@ import {
 import { nodeFailoverRound, type NodeFailoverRound } from './failover/node-failover';
 import { ms, summarize, type Summary } from './failover/stats';
 
-const NODE_KINDS = (process.env['BENCH_NODES'] ?? 'kv')
-  .split(',')
-  .map((s) => s.trim()) as NodeKind[];
+const NODE_KINDS: NodeKind[] = (process.env['BENCH_NODES'] ?? 'kv').split(',').map((s) => {
+  const kind = s.trim();
+  if (kind === 'kv' || kind === 'kv-nice' || kind === 'light') return kind;
+  throw new Error(`BENCH_NODES: unknown node kind "${kind}" (kv, kv-nice or light)`);
+});
 const SIZES = (process.env['BENCH_SIZES'] ?? '1000,10000').split(',').map((s) => Number(s.trim()));
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const TAKEOVER_ROUNDS = Number(process.env['BENCH_TAKEOVER_ROUNDS'] ?? 5);
@@ -96,7 +100,7 @@ interface Config {
 }
 
 const label = (c: Config) =>
-  `${c.nodes === 'light' ? 'light ' : ''}${c.partitions.toLocaleString('en')}`;
+  `${c.nodes === 'kv' ? '' : `${c.nodes} `}${c.partitions.toLocaleString('en')}`;
 
 /** On a machine this busy, nine services booting at once can miss the 30 s readiness wait. */
 async function startFleetWithRetries(config: Config, attempts = 3): Promise<Fleet> {
@@ -126,7 +130,7 @@ async function main(): Promise<void> {
   }
   for (const config of configs) {
     log(
-      `starting the fleet: ${NODE_COUNT} ${config.nodes === 'kv' ? 'kv-nodes' : 'light nodes'}, ${config.partitions} partitions × RF ${RF}`,
+      `starting the fleet: ${NODE_COUNT} ${nodeKindLabel(config.nodes)}, ${config.partitions} partitions × RF ${RF}`,
     );
     const rounds: NodeFailoverRound[] = [];
     failovers.set(config, rounds);

@@ -2,8 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { type MapResourceV1, type MapViewV1 } from '@tessera/contracts';
-import { waitFor } from '@tessera/testing';
+import { setPriority } from 'node:os';
+import { startApp, waitFor } from '@tessera/testing';
 import {
+  type ClusterOptions,
   type EventLog,
   type KvNodeSpec,
   type ObservedEvent,
@@ -11,8 +13,40 @@ import {
 } from '../../../apps/e2e/src/cluster';
 import { startLightNode } from './light-node';
 
-/** `kv`: the real kv-nodes (dist/apps/kv-node). `light`: node agents without data (control plane alone). */
-export type NodeKind = 'kv' | 'light';
+/**
+ * `kv`: the real kv-nodes (dist/apps/kv-node). `kv-nice`: the same at nice DATA_NODE_NICE, for the
+ * production layout, where data nodes have machines of their own and do not take the control
+ * plane's cores (here all of them share 2). `light`: node agents without data (control plane alone).
+ */
+export type NodeKind = 'kv' | 'kv-nice' | 'light';
+
+export const DATA_NODE_NICE = 10;
+
+export function nodeKindLabel(kind: NodeKind): string {
+  switch (kind) {
+    case 'kv':
+      return 'kv-nodes';
+    case 'kv-nice':
+      return `kv-nodes at nice ${DATA_NODE_NICE}`;
+    case 'light':
+      return 'light nodes';
+  }
+}
+
+function nodeLauncher(kind: NodeKind): ClusterOptions['nodeLauncher'] {
+  switch (kind) {
+    case 'kv':
+      return undefined;
+    case 'kv-nice':
+      return (node: KvNodeSpec, env: Record<string, string>) => {
+        const proc = startApp('kv-node', env, node.id);
+        setPriority(proc.child.pid ?? 0, DATA_NODE_NICE);
+        return proc;
+      };
+    case 'light':
+      return (node: KvNodeSpec, env: Record<string, string>) => startLightNode(node.id, env);
+  }
+}
 
 export const RESOURCE = 'bench';
 export const NODE_COUNT = 5;
@@ -79,15 +113,11 @@ export async function startFleet(partitions: number, kind: NodeKind = 'kv'): Pro
     zone: `z${i + 1}`,
     rack: `r${i + 1}`,
   }));
-  const cluster = await TestCluster.start(`bench${kind}${partitions}`, {
+  const launcher = nodeLauncher(kind);
+  const cluster = await TestCluster.start(`bench${kind.replace('-', '')}${partitions}`, {
     nodes,
     instances: { coordinator: 2, recovery: 2 },
-    ...(kind === 'light'
-      ? {
-          nodeLauncher: (node: KvNodeSpec, env: Record<string, string>) =>
-            startLightNode(node.id, env),
-        }
-      : {}),
+    ...(launcher ? { nodeLauncher: launcher } : {}),
   });
   const nc = await connect({ servers: cluster.env.natsUrl });
   try {
