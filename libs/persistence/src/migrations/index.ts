@@ -6,6 +6,7 @@ import { InitRecovery1764130000004 } from './1764130000004-init-recovery';
 import { RecoveryDueAt1764130000005 } from './1764130000005-recovery-due-at';
 import { ReplicationNodeReport1764130000006 } from './1764130000006-replication-node-report';
 import { OutboxDirectClaim1764130000007 } from './1764130000007-outbox-direct-claim';
+import { HotTableFillfactor1764130000008 } from './1764130000008-hot-table-fillfactor';
 
 /** Given as classes, not globs: works in webpack bundles and in jest alike. */
 export const ALL_MIGRATIONS = [
@@ -17,4 +18,5 @@ export const ALL_MIGRATIONS = [
   RecoveryDueAt1764130000005,
   ReplicationNodeReport1764130000006,
   OutboxDirectClaim1764130000007,
+  HotTableFillfactor1764130000008,
 ];
