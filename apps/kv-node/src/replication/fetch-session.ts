@@ -284,11 +284,14 @@ export class FetchSession {
     const now = this.options.now();
     if (now - this.lastRefusalLog < REFUSAL_LOG_EVERY_MS) return;
     this.lastRefusalLog = now;
+    // One refusal's own words: "not our role" and "leadership is being set up" need different fixes.
+    const sample = answers.find((a) => !a.ok);
     this.options.logger.warn(
       {
         nodeId: this.options.nodeId,
         leader: this.options.leaderId,
         refused: Object.fromEntries(codes),
+        sample: sample && { resource: sample.resource, partition: sample.partition, reason: sample.message },
       },
       'the leader refused fetches for some partitions (roles may be moving)',
     );
