@@ -223,6 +223,35 @@ describe(PartitionNode.name, () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('acts on many partitions at once, but on each partition in order and before the hook', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    sut.onRoleChange(async (a) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      order.push(`${a.partition}@${a.leaderEpoch}`);
+      inFlight--;
+    });
+    let hookSawAll = false;
+    sut.onRolesApplied(() => {
+      hookSawAll = order.length === 100 && inFlight === 0;
+    });
+    const reply = await sut.handleAssign({
+      nodeId: 'n1',
+      assignments: Array.from({ length: 100 }, (_, p) => ({ ...leaderOf(p, '2'), partitionCount: 100 })),
+    });
+
+    expect(reply).toMatchObject({ accepted: 100 });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(32);
+    expect(hookSawAll).toBe(true);
+    // A later command for the same partitions runs after every listener of the first.
+    await sut.handleAssign({ nodeId: 'n1', assignments: [{ ...leaderOf(7, '3'), partitionCount: 100 }] });
+    expect(order.indexOf('7@3')).toBe(100);
+  });
+
   it.each([
     ['a non-object', 'garbage', 'INVALID'],
     ['a missing field', { nodeId: 'n1' }, 'INVALID'],
