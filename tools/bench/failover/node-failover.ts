@@ -67,24 +67,28 @@ export async function nodeFailoverRound(fleet: Fleet, round: number): Promise<No
   // Let the scrape settle: nothing else is in flight now.
   await sleep(200);
 
-  const killedAt = Date.now();
-  await cluster.kill(victim);
-
-  // The new leader of each moved partition: the first leader event after the kill above its old epoch.
+  // The new leader of each moved partition: the first leader event after the kill above its old
+  // epoch, taken as each event arrives (rescanning the whole log every few ms kept this process
+  // busy, and late to stamp what it received, during the very seconds it measures).
   const newLeaderAt = new Map<number, ObservedEvent>();
-  const collect = () => {
-    for (const e of events.leaderEvents(RESOURCE, killedAt)) {
-      const p = Number(e.body['partition']);
-      const old = moved.get(p);
-      if (old !== undefined && !newLeaderAt.has(p) && Number(e.body['epoch']) > old)
-        newLeaderAt.set(p, e);
-    }
-    return newLeaderAt.size === moved.size;
-  };
-  await waitFor(`new leaders for the ${moved.size} partitions ${victim} led`, collect, {
-    timeoutMs: 120_000,
-    intervalMs: 20,
+  const stopWatching = events.onEvent((e) => {
+    if (e.relative !== 'events.partition.leader' || e.body['resource'] !== RESOURCE) return;
+    const p = Number(e.body['partition']);
+    const old = moved.get(p);
+    if (old !== undefined && !newLeaderAt.has(p) && Number(e.body['epoch']) > old)
+      newLeaderAt.set(p, e);
   });
+  const killedAt = Date.now();
+  try {
+    await cluster.kill(victim);
+    await waitFor(
+      `new leaders for the ${moved.size} partitions ${victim} led`,
+      () => newLeaderAt.size === moved.size,
+      { timeoutMs: 120_000, intervalMs: 20 },
+    );
+  } finally {
+    stopWatching();
+  }
   const leaders = [...newLeaderAt.values()];
   const firstLeader = Math.min(...leaders.map((e) => e.at));
   const lastLeader = Math.max(...leaders.map((e) => e.at));
