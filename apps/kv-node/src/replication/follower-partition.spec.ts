@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ReplicaFetchPartitionReplyV1, type RoleAssignmentV1 } from '@tessera/contracts';
 import { PartitionStore } from '../storage/partition-store';
-import { FollowerPartition, type FollowerLogger } from './follower-partition';
+import {
+  FollowerPartition,
+  type FollowerLogger,
+  REFUSALS_BEFORE_RECONCILE,
+  refusalBackoffMs,
+} from './follower-partition';
 
 const quiet = (): void => undefined;
 const logger: FollowerLogger = { debug: quiet, info: quiet, warn: quiet, error: quiet };
@@ -81,5 +86,52 @@ describe(FollowerPartition.name, () => {
   it('does not ask while still behind the leader', async () => {
     await sut.handle({ ...next(), logEndOffset: 10, highWatermark: 10 }, 0);
     expect({ logEnd: store.logEndOffset, caughtUp }).toEqual({ logEnd: 1, caughtUp: 0 });
+  });
+
+  it('backs off while the leader keeps refusing, and fetches at the usual pace once answered', async () => {
+    let now = 1_000;
+    let staleRoles = 0;
+    sut = new FollowerPartition(assignment(['a', 'c']), {
+      nodeId: 'b',
+      onStaleRole: () => staleRoles++,
+      onCaughtUp: quiet,
+      logger,
+      retryMs: 50,
+      now: () => now,
+    });
+    sut.attach(store);
+    const refusal: ReplicaFetchPartitionReplyV1 = {
+      resource: 'orders',
+      partition: 0,
+      ok: false,
+      code: 'NOT_LEADER',
+      message: 'orders/0: leadership is being set up',
+    };
+    const pauses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await sut.handle(refusal, store.logEndOffset);
+      pauses.push(sut.retryingAt - now);
+      expect(sut.eligible(now)).toBe(false);
+      now = sut.retryingAt;
+      expect(sut.eligible(now)).toBe(true);
+    }
+    expect(pauses).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
+    // Refused long enough: it asks whether its role is still right.
+    expect(staleRoles).toBe(Math.floor(7 / REFUSALS_BEFORE_RECONCILE));
+
+    await fetchOnce();
+    expect(store.logEndOffset).toBe(1);
+    await sut.handle(refusal, store.logEndOffset);
+    expect(sut.retryingAt - now).toBe(50);
+  });
+});
+
+describe(refusalBackoffMs.name, () => {
+  it('doubles from the retry pause up to its ceiling, and never goes below the retry pause', () => {
+    expect([1, 2, 3, 4, 5, 6, 50].map((n) => refusalBackoffMs(100, n))).toEqual([
+      100, 200, 400, 800, 1_000, 1_000, 1_000,
+    ]);
+    expect(refusalBackoffMs(2_000, 3)).toBe(2_000);
+    expect(refusalBackoffMs(100, 0)).toBe(100);
   });
 });

@@ -32,6 +32,16 @@ export interface FollowerPartitionHooks {
 
 /** Refusals in a row after which the follower asks consensus whether its role is still right. */
 export const REFUSALS_BEFORE_RECONCILE = 5;
+/** The longest pause between fetches of a partition its leader keeps refusing. */
+export const REFUSAL_BACKOFF_MAX_MS = 1_000;
+
+/** Pause after the `refusals`-th refusal in a row: retryMs, doubling, at most REFUSAL_BACKOFF_MAX_MS. */
+export function refusalBackoffMs(retryMs: number, refusals: number): number {
+  return Math.min(
+    retryMs * 2 ** Math.min(Math.max(refusals - 1, 0), 16),
+    Math.max(retryMs, REFUSAL_BACKOFF_MAX_MS),
+  );
+}
 
 /**
  * The follower side of one partition, for one (leader, leader epoch): what to fetch next (its
@@ -208,20 +218,27 @@ export class FollowerPartition {
 
   private refused(code: ErrorCode, message: string): void {
     this.refusals++;
-    this.pause();
-    const context = { ...this.context, code, reason: message, refusals: this.refusals };
+    // Backs off while refusals last: a leader still setting up thousands of partitions was
+    // asked about each of them every retryMs by every follower, and answering slowed the set-up.
+    this.pause(refusalBackoffMs(this.hooks.retryMs, this.refusals));
     if (code === 'STALE_EPOCH') {
-      this.hooks.logger.info(context, 'the leader has a newer epoch; reconciling roles');
+      this.hooks.logger.info(
+        { ...this.context, code, reason: message, refusals: this.refusals },
+        'the leader has a newer epoch; reconciling roles',
+      );
       this.hooks.onStaleRole();
     } else if (this.refusals % REFUSALS_BEFORE_RECONCILE === 0) {
       // NOT_LEADER / FENCED / FORBIDDEN for a while: the roles may have moved without us.
-      this.hooks.logger.debug(context, 'the leader keeps refusing fetches; reconciling roles');
+      this.hooks.logger.debug(
+        { ...this.context, code, reason: message, refusals: this.refusals },
+        'the leader keeps refusing fetches; reconciling roles',
+      );
       this.hooks.onStaleRole();
-    } else this.hooks.logger.debug(context, 'fetch refused');
+    }
   }
 
-  private pause(): void {
-    this.retryAt = this.hooks.now() + this.hooks.retryMs;
+  private pause(ms = this.hooks.retryMs): void {
+    this.retryAt = this.hooks.now() + ms;
   }
 
   private requireStore(): PartitionStore {
