@@ -37,6 +37,8 @@ export interface ClusterOptions {
    * control-plane benchmark); gets the node's full environment.
    */
   nodeLauncher?: (node: KvNodeSpec, env: Record<string, string>) => AppProcess;
+  /** A NATS server of the suite's own (e.g. one it kills), instead of the shared one. */
+  natsUrl?: string;
 }
 
 /** One process of a service: its own TESSERA_INSTANCE_ID and HTTP port. */
@@ -179,7 +181,7 @@ export class TestCluster {
       ? { nodes: nodesOrOptions, adminToken }
       : nodesOrOptions;
     const cluster = new TestCluster(
-      await createTestEnv(prefix),
+      await createTestEnv(prefix, { natsUrl: options.natsUrl }),
       options.adminToken ?? 'e2e-admin-token',
       options.env ?? {},
       options.nodeLauncher,

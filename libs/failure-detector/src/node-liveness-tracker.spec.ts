@@ -237,6 +237,51 @@ describe(NodeLivenessTracker.name, () => {
     expect(firstDeath(transitions, 'kv-2')).toBeUndefined();
   });
 
+  it('judges nobody while deaf (its NATS link down), nor during the grace after it hears again', () => {
+    const sut = new NodeLivenessTracker();
+    // The NATS server is gone from 4 s to 7 s; health hears again at 7.1 s; the nodes reconnect
+    // and heartbeat again at 7.3 s and 7.9 s, the latest within the 2 s grace.
+    const beats = {
+      'kv-1': [...schedule(0, 4_000), ...schedule(7_300, 12_000)],
+      'kv-2': [...schedule(37, 4_000), ...schedule(7_937, 12_000)],
+    };
+    const transitions = simulate(sut, beats, 12_000, (now) => {
+      if (now === 4_000) sut.deafen();
+      if (now === 7_100) sut.hear(now, 2_000);
+    });
+
+    expect(transitions.filter((t) => t.from !== null)).toEqual([]);
+    expect(sut.isDeaf(9_099)).toBe(true);
+    expect(sut.isDeaf(9_100)).toBe(false);
+  });
+
+  it('declares a node that died while it was deaf DEAD right after the grace', () => {
+    const sut = new NodeLivenessTracker();
+    // kv-1 dies during the outage (4 s to 7 s) and never comes back; kv-2 does.
+    const beats = {
+      'kv-1': schedule(0, 4_000),
+      'kv-2': [...schedule(37, 4_000), ...schedule(7_337, 12_000)],
+    };
+    const transitions = simulate(sut, beats, 12_000, (now) => {
+      if (now === 4_000) sut.deafen();
+      if (now === 7_100) sut.hear(now, 2_000);
+    });
+
+    expect(firstDeath(transitions, 'kv-1')?.atMs).toBe(9_100);
+    expect(firstDeath(transitions, 'kv-2')).toBeUndefined();
+  });
+
+  it('leaves a node that was DEAD before the outage DEAD, and still revives one heard from', () => {
+    const sut = new NodeLivenessTracker();
+    sut.track('kv-1', 0, 'DEAD');
+    sut.deafen();
+    expect(sut.evaluate(100)).toEqual([]);
+    sut.hear(200, 2_000);
+    for (const at of [300, 500, 700, 900]) sut.heartbeat('kv-1', at);
+
+    expect(sut.evaluate(950).map((t) => [t.from, t.to])).toEqual([['DEAD', 'ALIVE']]);
+  });
+
   describe('properties', () => {
     it('a SIGKILLed node is DEAD within 1.5 s of the kill', () => {
       fc.assert(
@@ -257,6 +302,36 @@ describe(NodeLivenessTracker.name, () => {
           },
         ),
         { numRuns: 50 },
+      );
+    });
+
+    it('nodes that heartbeat again within the grace after an outage of any length are never suspected', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1_000, max: 10_000 }),
+          fc.integer({ min: 100, max: 15_000 }),
+          fc.integer({ min: 0, max: 500 }),
+          fc.array(fc.integer({ min: 0, max: 1_500 }), { minLength: 3, maxLength: 3 }),
+          (outageAt, outageMs, healthBackMs, nodesBackMs) => {
+            const sut = new NodeLivenessTracker();
+            const back = outageAt + outageMs;
+            const heardAt = Math.ceil((back + healthBackMs) / TICK) * TICK;
+            const beats = Object.fromEntries(
+              nodesBackMs.map((lag, i) => [
+                `kv-${i}`,
+                [...schedule(i * 17, outageAt), ...schedule(back + lag, back + 6_000)],
+              ]),
+            );
+            const deafAt = Math.ceil(outageAt / TICK) * TICK;
+            const transitions = simulate(sut, beats, back + 6_000, (now) => {
+              if (now === deafAt) sut.deafen();
+              if (now === heardAt) sut.hear(now, 2_000);
+            });
+
+            expect(transitions.filter((t) => t.from !== null)).toEqual([]);
+          },
+        ),
+        { numRuns: 100 },
       );
     });
 
@@ -336,7 +411,8 @@ describe(NodeLivenessTracker.name, () => {
             const lastRead = afterStalls(Math.ceil(Math.max(...beats) / TICK) * TICK);
             // The monitor only judges on its ticks, and after a stall it first reads what queued
             // (one tick) before judging: the deadline is the tick after next.
-            const due = Math.ceil(afterStalls(Math.max(killAt, lastRead) + 1_500) / TICK) * TICK + TICK;
+            const due =
+              Math.ceil(afterStalls(Math.max(killAt, lastRead) + 1_500) / TICK) * TICK + TICK;
 
             expect(death).toBeDefined();
             expect(death!.atMs).toBeLessThanOrEqual(due);

@@ -55,6 +55,8 @@ export class NodeLivenessTracker {
   readonly detector: PhiAccrualDetector;
   readonly thresholds: LivenessThresholds;
   private readonly nodes = new Map<string, TrackedNode>();
+  /** Until this time no node is judged worse than it was (see `deafen`/`hear`). */
+  private judgeFromMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: NodeLivenessTrackerOptions = {}) {
     const { detector, ...thresholds } = options;
@@ -106,14 +108,42 @@ export class NodeLivenessTracker {
     this.detector.endCatchUp();
   }
 
+  /**
+   * This observer cannot hear heartbeats (its connection to their transport is down): silence
+   * now proves nothing, so no node is suspected or declared dead until `hear` and its grace.
+   */
+  deafen(): void {
+    this.judgeFromMs = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The observer hears again at `nowMs`. Every node not DEAD is credited with an arrival now
+   * (the deaf time is not its silence), and none is judged worse for `graceMs` more, the time
+   * the nodes need to reconnect too. A node that died meanwhile is then DEAD at the first
+   * evaluation after the grace: its silence counts from `nowMs`.
+   */
+  hear(nowMs: number, graceMs: number): void {
+    for (const [nodeId, node] of this.nodes)
+      if (node.state !== 'DEAD') this.detector.excuse(nodeId, nowMs);
+    this.judgeFromMs = nowMs + Math.max(0, graceMs);
+  }
+
+  /** True between `deafen` and the end of the grace after `hear`. */
+  isDeaf(nowMs: number): boolean {
+    return nowMs < this.judgeFromMs;
+  }
+
   /** Applies the thresholds at `nowMs` and returns the state changes, in tracking order. */
   evaluate(nowMs: number): LivenessTransition[] {
     const transitions: LivenessTransition[] = [];
+    const deaf = this.isDeaf(nowMs);
     for (const [nodeId, node] of this.nodes) {
       const phi = this.detector.phi(nodeId, nowMs);
       // A DEAD node that falls silent again must start its revival streak over.
       if (node.state === 'DEAD' && phi >= this.thresholds.suspectPhi) node.reviveStreak = 0;
       const next = this.nextState(node, phi);
+      // Deaf: only good news counts (a node heard from may still come back to ALIVE).
+      if (deaf && next !== 'ALIVE') continue;
       if (next !== node.state) {
         transitions.push({ nodeId, from: node.state, to: next, phi, atMs: nowMs });
         node.state = next;

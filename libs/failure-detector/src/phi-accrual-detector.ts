@@ -116,6 +116,19 @@ export class PhiAccrualDetector {
     this.catchingUp = false;
   }
 
+  /**
+   * Counts `nowMs` as the node's last arrival without sampling an interval (nor the next one):
+   * the caller could not hear anyone until now (its link to the heartbeats was down), so the
+   * node's silence so far says nothing about it. No-op for an unknown node.
+   */
+  excuse(nodeId: string, nowMs: number): void {
+    assertFinite('nowMs', nowMs);
+    const history = this.nodes.get(nodeId);
+    if (history === undefined) return;
+    history.lastArrivalMs = Math.max(history.lastArrivalMs, nowMs);
+    history.skipNextInterval = true;
+  }
+
   /** Forgets a node; its next heartbeat bootstraps a fresh history. */
   remove(nodeId: string): void {
     this.nodes.delete(nodeId);

@@ -24,7 +24,12 @@ import {
   clusterPrefix,
 } from '@tessera/contracts';
 import { currentCorrelationId } from './correlation';
-import { natsConnectionOptions, type NatsSettings, type ThreadConnection, threadConnection } from './nats-config';
+import {
+  natsConnectionOptions,
+  type NatsSettings,
+  type ThreadConnection,
+  threadConnection,
+} from './nats-config';
 
 /** What the NetworkManager logs through (pino-compatible). */
 export interface NetworkLogger {
@@ -99,6 +104,28 @@ export class NetworkManager {
   }
 
   private connectedNow = false;
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
+
+  /**
+   * Calls `listener` with false when the connection drops and true when it is back (not for the
+   * first connect). Returns the function that removes it. A listener must not throw.
+   */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connectedNow === connected) return;
+    this.connectedNow = connected;
+    for (const listener of this.connectionListeners) {
+      try {
+        listener(connected);
+      } catch (error) {
+        this.log.error({ err: error }, 'a connection listener failed');
+      }
+    }
+  }
 
   subject(relative: string): string {
     return fullSubject(this.cluster, relative);
@@ -117,7 +144,7 @@ export class NetworkManager {
     this.log.info({ server: nc.getServer(), cluster: this.cluster }, 'nats connected');
     void this.watchStatus(nc);
     void nc.closed().then((err) => {
-      this.connectedNow = false;
+      this.setConnected(false);
       if (err) this.log.error({ err }, 'nats connection closed with error');
     });
   }
@@ -125,12 +152,12 @@ export class NetworkManager {
   private async watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
-        this.connectedNow = false;
         this.disconnects++;
+        this.setConnected(false);
         this.log.warn({ server: s.data }, 'nats disconnected; reconnecting');
       } else if (s.type === 'reconnect') {
-        this.connectedNow = true;
         this.reconnects++;
+        this.setConnected(true);
         this.log.info({ server: s.data }, 'nats reconnected');
       } else if (s.type === 'error') {
         this.log.error({ err: s.data }, 'nats error');
@@ -156,7 +183,11 @@ export class NetworkManager {
   }
 
   /** Request returning the decoded reply as-is (error replies included). */
-  async requestRaw(relativeSubject: string, payload: unknown, options: RequestOptions = {}): Promise<unknown> {
+  async requestRaw(
+    relativeSubject: string,
+    payload: unknown,
+    options: RequestOptions = {},
+  ): Promise<unknown> {
     const subject = this.subject(relativeSubject);
     const timeout = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const attempts = 1 + (options.retries ?? 0);
@@ -166,7 +197,10 @@ export class NetworkManager {
         const h = headers();
         const correlationId = options.correlationId ?? currentCorrelationId();
         if (correlationId) h.set(CORRELATION_HEADER, correlationId);
-        const msg = await this.connection.request(subject, encodeJson(payload), { timeout, headers: h });
+        const msg = await this.connection.request(subject, encodeJson(payload), {
+          timeout,
+          headers: h,
+        });
         return decodeJson(msg.data);
       } catch (error) {
         lastError = error;
@@ -178,10 +212,14 @@ export class NetworkManager {
     }
     const code = (lastError as { code?: string }).code;
     if (code === '503') {
-      throw new TesseraError('UNAVAILABLE', `no service answers on ${subject}`, { cause: lastError });
+      throw new TesseraError('UNAVAILABLE', `no service answers on ${subject}`, {
+        cause: lastError,
+      });
     }
     if (code === 'TIMEOUT') {
-      throw new TesseraError('TIMEOUT', `no reply on ${subject} within ${timeout} ms`, { cause: lastError });
+      throw new TesseraError('TIMEOUT', `no reply on ${subject} within ${timeout} ms`, {
+        cause: lastError,
+      });
     }
     throw new TesseraError('UNAVAILABLE', `request on ${subject} failed`, { cause: lastError });
   }
@@ -209,7 +247,9 @@ export class NetworkManager {
         }
         Promise.resolve()
           .then(() => handler(msg))
-          .catch((error: unknown) => this.log.error({ err: error, subject: msg.subject }, 'handler failed'));
+          .catch((error: unknown) =>
+            this.log.error({ err: error, subject: msg.subject }, 'handler failed'),
+          );
       },
     });
     this.subscriptions.add(sub);
@@ -268,7 +308,10 @@ export class NetworkManager {
   /** Publishes an event to JetStream and waits for the stream's ack (dedupe by eventId). */
   async publishEvent(relativeSubject: string, payload: unknown, eventId: string): Promise<void> {
     const { js } = await this.jetstream();
-    await js.publish(this.subject(relativeSubject), encodeJson(payload), { msgID: eventId, timeout: 5_000 });
+    await js.publish(this.subject(relativeSubject), encodeJson(payload), {
+      msgID: eventId,
+      timeout: 5_000,
+    });
   }
 
   /**
@@ -282,10 +325,13 @@ export class NetworkManager {
    * flight are lost with it), this throws and the caller publishes the batch again (the stream
    * drops the copies by dedupe id).
    */
-  async publishEvents(events: { subject: string; payload: unknown; eventId: string }[]): Promise<void> {
+  async publishEvents(
+    events: { subject: string; payload: unknown; eventId: string }[],
+  ): Promise<void> {
     const last = events[events.length - 1];
     if (!last) return;
-    if (!this.connectedNow) throw new Error('nats is not connected: the batch is left to the relay');
+    if (!this.connectedNow)
+      throw new Error('nats is not connected: the batch is left to the relay');
     const disconnects = this.disconnects;
     const nc = this.connection;
     for (const e of events.slice(0, -1)) {
@@ -344,7 +390,9 @@ export class NetworkManager {
           m.nak(1_000);
         }
       }
-    })().catch((error: unknown) => this.log.error({ err: error, durable }, 'event consumer stopped'));
+    })().catch((error: unknown) =>
+      this.log.error({ err: error, durable }, 'event consumer stopped'),
+    );
   }
 
   /** Stops consuming, drains subscriptions and closes the connection. */

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
-import { dropDatabase, ensureDatabase, runMigrations, DEFAULT_DATABASE_URL } from '@tessera/persistence';
+import {
+  dropDatabase,
+  ensureDatabase,
+  runMigrations,
+  DEFAULT_DATABASE_URL,
+} from '@tessera/persistence';
 import { eventStreamName } from '@tessera/contracts';
 
 export const TEST_NATS_URL = process.env['TESSERA_NATS_URL'] ?? 'nats://127.0.0.1:4222';
@@ -18,8 +23,18 @@ export interface TestEnv {
 }
 
 /** Each suite gets its own database and TESSERA_CLUSTER (RELIABILITY.md: tests never share state). */
-export async function createTestEnv(prefix: string, options: { migrate?: boolean } = {}): Promise<TestEnv> {
-  const id = `${prefix.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}${randomBytes(3).toString('hex')}`;
+export async function createTestEnv(
+  prefix: string,
+  options: {
+    migrate?: boolean;
+    /** A NATS server of the suite's own (default TEST_NATS_URL). */ natsUrl?: string;
+  } = {},
+): Promise<TestEnv> {
+  const natsUrl = options.natsUrl ?? TEST_NATS_URL;
+  const id = `${prefix
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}${randomBytes(3).toString('hex')}`;
   const cluster = `t-${id}`;
   const base = new URL(process.env['TESSERA_DATABASE_URL'] ?? DEFAULT_DATABASE_URL);
   base.pathname = `/tessera_test_${id}`;
@@ -29,17 +44,17 @@ export async function createTestEnv(prefix: string, options: { migrate?: boolean
   return {
     cluster,
     databaseUrl,
-    natsUrl: TEST_NATS_URL,
+    natsUrl,
     env: (extra = {}) => ({
       TESSERA_CLUSTER: cluster,
       TESSERA_DATABASE_URL: databaseUrl,
-      TESSERA_NATS_URL: TEST_NATS_URL,
+      TESSERA_NATS_URL: natsUrl,
       TESSERA_LOG_LEVEL: process.env['TESSERA_TEST_LOG_LEVEL'] ?? 'warn',
       ...extra,
     }),
     destroy: async () => {
       await dropDatabase(databaseUrl);
-      const nc = await connect({ servers: TEST_NATS_URL });
+      const nc = await connect({ servers: natsUrl });
       try {
         const jsm = await nc.jetstreamManager();
         await jsm.streams.delete(eventStreamName(cluster)).catch(() => undefined);

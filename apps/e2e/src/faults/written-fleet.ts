@@ -27,6 +27,8 @@ export interface WrittenFleetOptions {
   replicationFactor?: number;
   /** Extra environment for every service and node (e.g. a short re-placement grace delay). */
   env?: Record<string, string>;
+  /** A NATS server of the suite's own (see ClusterOptions). */
+  natsUrl?: string;
 }
 
 /** A node SIGKILLed and the partitions it led failed over (`failover`). */
@@ -69,7 +71,11 @@ export class WrittenFleet {
     history: History,
     options: WrittenFleetOptions,
   ): Promise<WrittenFleet> {
-    const cluster = await TestCluster.start(prefix, { nodes: options.nodes, env: options.env });
+    const cluster = await TestCluster.start(prefix, {
+      nodes: options.nodes,
+      env: options.env,
+      natsUrl: options.natsUrl,
+    });
     let fleet: WrittenFleet | undefined;
     try {
       const events = await cluster.collectEvents();

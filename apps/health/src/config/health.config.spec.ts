@@ -9,6 +9,7 @@ describe(loadHealthConfig.name, () => {
       heartbeatIntervalMs: 200,
       tickMs: 50,
       maxLoopLagMs: 20,
+      reconnectGraceMs: 2_000,
       thresholds: { suspectPhi: 3, deadPhi: 8, alivePhi: 1, reviveHeartbeats: 3 },
       detector: {
         firstHeartbeatEstimateMs: 200,
@@ -37,6 +38,7 @@ describe(loadHealthConfig.name, () => {
     [{ TESSERA_HEARTBEAT_INTERVAL_MS: 'fast' }, 'TESSERA_HEARTBEAT_INTERVAL_MS'],
     [{ TESSERA_HEARTBEAT_INTERVAL_MS: '0' }, 'TESSERA_HEARTBEAT_INTERVAL_MS'],
     [{ TESSERA_HEALTH_TICK_MS: '2.5' }, 'TESSERA_HEALTH_TICK_MS'],
+    [{ TESSERA_HEALTH_RECONNECT_GRACE_MS: '-1' }, 'TESSERA_HEALTH_RECONNECT_GRACE_MS'],
     [{ TESSERA_HEALTH_DEAD_PHI: '2' }, 'TESSERA_HEALTH_DEAD_PHI'],
     [{ TESSERA_HEALTH_ALIVE_PHI: '5' }, 'TESSERA_HEALTH_ALIVE_PHI'],
     [{ TESSERA_HEALTH_REVIVE_HEARTBEATS: '0' }, 'TESSERA_HEALTH_REVIVE_HEARTBEATS'],

@@ -32,12 +32,18 @@ export const healthEnvSchema = {
    * read before anyone is judged, and the intervals around the stall are not sampled.
    */
   TESSERA_HEALTH_MAX_LOOP_LAG_MS: intVar(1, 60_000).default(20),
+  /**
+   * After health's NATS connection comes back from an outage (it heard nobody meanwhile), how
+   * long nodes get to reconnect and heartbeat before anyone can be suspected again.
+   */
+  TESSERA_HEALTH_RECONNECT_GRACE_MS: intVar(0, 600_000).default(2_000),
 };
 
 export interface LivenessSettings {
   heartbeatIntervalMs: number;
   tickMs: number;
   maxLoopLagMs: number;
+  reconnectGraceMs: number;
   thresholds: LivenessThresholds;
   detector: Partial<PhiAccrualOptions>;
 }
@@ -67,6 +73,7 @@ export function loadHealthConfig(env: NodeJS.ProcessEnv = process.env): HealthCo
       heartbeatIntervalMs: interval,
       tickMs: e.TESSERA_HEALTH_TICK_MS,
       maxLoopLagMs: e.TESSERA_HEALTH_MAX_LOOP_LAG_MS,
+      reconnectGraceMs: e.TESSERA_HEALTH_RECONNECT_GRACE_MS,
       thresholds: {
         suspectPhi: e.TESSERA_HEALTH_SUSPECT_PHI,
         deadPhi: e.TESSERA_HEALTH_DEAD_PHI,

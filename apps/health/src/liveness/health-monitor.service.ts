@@ -64,10 +64,13 @@ export class HealthMonitor
   private evaluation: NodeJS.Immediate | null = null;
   private loaded = false;
   private stopped = false;
+  private stopListening: (() => void) | null = null;
+  private deafSince: number | null = null;
 
   private readonly received: Counter;
   private readonly refused: Counter;
   private readonly compensations: Counter;
+  private readonly deafSpells: Counter;
   private readonly loopLag: Histogram;
 
   constructor(
@@ -91,6 +94,10 @@ export class HealthMonitor
       'tessera_health_pause_compensations_total',
       'Ticks that fired so late that health caught up on queued heartbeats before judging anyone',
     );
+    this.deafSpells = metrics.counter(
+      'tessera_health_nats_outages_total',
+      'Times health lost its NATS connection and, once back, gave every node a grace to heartbeat',
+    );
     this.loopLag = metrics.histogram(
       'tessera_health_loop_lag_ms',
       'How late the detector tick fired (event-loop lag of the health process)',
@@ -107,6 +114,25 @@ export class HealthMonitor
   }
 
   onApplicationBootstrap(): void {
+    // Heartbeats come over NATS: while this process is cut off from it, a silent node proves
+    // nothing (a restart of the NATS server silences every node at once), so nobody is judged.
+    this.stopListening = this.network.onConnectionChange((connected) => {
+      if (!connected) {
+        this.tracker.deafen();
+        this.deafSince = performance.now();
+        this.logger.warn('NATS connection lost: no node is judged until it is back');
+        return;
+      }
+      const now = performance.now();
+      const graceMs = this.config.liveness.reconnectGraceMs;
+      this.tracker.hear(now, graceMs);
+      this.deafSpells.inc();
+      this.logger.warn(
+        { deafMs: this.deafSince === null ? null : Math.round(now - this.deafSince), graceMs },
+        'NATS connection back: nodes get a grace to heartbeat before anyone is judged',
+      );
+      this.deafSince = null;
+    });
     // Heartbeats may already flow (the transport listens before this hook): they are tracked,
     // and the persisted states loaded below take precedence for the nodes Postgres knows.
     void this.loadThenStart();
@@ -114,6 +140,7 @@ export class HealthMonitor
 
   onModuleDestroy(): void {
     this.stopped = true;
+    this.stopListening?.();
     if (this.ticker) clearTimeout(this.ticker);
     if (this.evaluation) clearImmediate(this.evaluation);
     if (this.retryTimer) clearTimeout(this.retryTimer);
