@@ -4,6 +4,7 @@ import {
   DeliverPolicy,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
   type Msg,
   type NatsConnection,
   type Subscription,
@@ -349,10 +350,27 @@ export class NetworkManager {
    * a message is acked after the handler resolves, retried after a delay if it throws, and
    * dropped (terminated, logged) if it cannot be parsed.
    */
-  async consumeEvents(
+  consumeEvents(
     durableName: string,
     relativeSubject: string,
     handler: (payload: unknown, subject: string) => Promise<void>,
+  ): Promise<void> {
+    return this.consumeEventBatches(durableName, relativeSubject, 1, async ([event]) => {
+      if (event) await handler(event.payload, event.subject);
+    });
+  }
+
+  /**
+   * Like `consumeEvents`, but hands the handler every message that arrived while it was busy
+   * (up to `maxBatch`, in order): a consumer whose work per call has a fixed cost (a transaction,
+   * a version bump) does it once for a burst. The batch is acked after the handler resolves and
+   * retried as a whole if it throws.
+   */
+  async consumeEventBatches(
+    durableName: string,
+    relativeSubject: string,
+    maxBatch: number,
+    handler: (events: { payload: unknown; subject: string }[]) => Promise<void>,
   ): Promise<void> {
     const { js, jsm } = await this.jetstream();
     const stream = await this.ensureEventStream();
@@ -372,22 +390,52 @@ export class NetworkManager {
     const consumer = await js.consumers.get(stream, durable);
     const messages = await consumer.consume({ max_messages: 256 });
     this.consumers.add(messages);
+    const queue: JsMsg[] = [];
+    let ended = false;
+    let wake: (() => void) | null = null;
+    const signal = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
     void (async () => {
       for await (const m of messages) {
-        let payload: unknown;
-        try {
-          payload = m.json();
-        } catch (error) {
-          this.log.error({ err: error, subject: m.subject }, 'dropping unparsable event');
-          m.term();
+        queue.push(m);
+        signal();
+      }
+    })()
+      .catch((error: unknown) => this.log.error({ err: error, durable }, 'event consumer stopped'))
+      .finally(() => {
+        ended = true;
+        signal();
+      });
+    void (async () => {
+      for (;;) {
+        if (queue.length === 0) {
+          if (ended) return;
+          await new Promise<void>((resolve) => (wake = resolve));
           continue;
         }
+        const taken = queue.splice(0, Math.max(1, maxBatch));
+        const batch: { payload: unknown; subject: string; m: JsMsg }[] = [];
+        for (const m of taken) {
+          try {
+            batch.push({ payload: m.json(), subject: m.subject, m });
+          } catch (error) {
+            this.log.error({ err: error, subject: m.subject }, 'dropping unparsable event');
+            m.term();
+          }
+        }
+        if (batch.length === 0) continue;
         try {
-          await handler(payload, m.subject);
-          m.ack();
+          await handler(batch.map(({ payload, subject }) => ({ payload, subject })));
+          for (const { m } of batch) m.ack();
         } catch (error) {
-          this.log.warn({ err: error, subject: m.subject }, 'event handler failed; will retry');
-          m.nak(1_000);
+          this.log.warn(
+            { err: error, subject: batch[0]?.subject, events: batch.length },
+            'event handler failed; will retry',
+          );
+          for (const { m } of batch) m.nak(1_000);
         }
       }
     })().catch((error: unknown) =>

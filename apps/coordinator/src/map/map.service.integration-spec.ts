@@ -217,11 +217,40 @@ describe(MapService.name, () => {
       await a.sut.applyPartitionChanges(changed(elect(3, 'kv-2', 4)));
       await b.sut.applyPartitionChanges(changed(elect(3, 'kv-1', 5), elect(0, 'kv-1', 6)));
       const latest = await b.sut.view();
-      await waitFor('the client to hold the latest version', () => client.version === latest.version);
+      await waitFor(
+        'the client to hold the latest version',
+        () => client.version === latest.version,
+      );
       expect(client.map).toEqual(latest);
       expect(fetches).toBe(1);
     } finally {
       client.close();
     }
+  });
+
+  it('projects a burst of events in one version: the newest change per partition, each event once', async () => {
+    const before = await a.sut.view();
+    const first = changed(elect(1, 'kv-1', 7), elect(2, 'kv-1', 7));
+    const second = changed(elect(1, 'kv-2', 8), elect(3, 'kv-2', 8));
+    // Reversed on purpose: the partition epoch decides, not the order of the events.
+    await a.sut.applyPartitionChanges(second, first, first);
+    const after = await a.sut.view();
+    expect(after.version).toBe(before.version + 1);
+    expect(
+      after.resources[0].partitions.slice(1).map((p) => [p.partition, p.leader, p.epoch]),
+    ).toEqual([
+      [1, 'kv-2', 8],
+      [2, 'kv-1', 7],
+      [3, 'kv-2', 8],
+    ]);
+    const ofVersion = () => received.filter((r) => r.payload['version'] === after.version);
+    await waitFor('the version’s four events', () => ofVersion().length >= 4);
+    const [map, ...deltas] = ofVersion().reverse();
+    expect(deltas.map((r) => r.payload['partition']).sort()).toEqual([1, 2, 3]);
+    expect(map.payload).toMatchObject({ changes: 3 });
+
+    // Redelivered (in a burst with nothing new): already applied, so no new version.
+    await b.sut.applyPartitionChanges(first, second, { eventId: 'not an event' });
+    expect((await b.sut.view()).version).toBe(after.version);
   });
 });

@@ -12,7 +12,12 @@ import {
   Subjects,
 } from '@tessera/contracts';
 import { NetworkManager, OutboxRelay } from '@tessera/messaging';
-import { appendBatchToOutbox, claimInbox, type OutboxBatch, type OutboxEvent } from '@tessera/persistence';
+import {
+  appendBatchToOutbox,
+  claimInbox,
+  type OutboxBatch,
+  type OutboxEvent,
+} from '@tessera/persistence';
 import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
 import { currentMapVersion, nextMapVersion } from './map-version';
 import { type CachedMapView, MapViewCache } from './map-view.cache';
@@ -29,9 +34,14 @@ interface MapRow {
   partitions: number;
 }
 
+/** Most consensus events (≤ 1,000 changes each) projected in one transaction. */
+const PROJECTION_BATCH_EVENTS = 4;
+
 function isPartitionsChanged(value: unknown): value is PartitionsChangedEventV1 {
   const v = value as Partial<PartitionsChangedEventV1> | null;
-  return typeof v === 'object' && v !== null && typeof v.eventId === 'string' && Array.isArray(v.changes);
+  return (
+    typeof v === 'object' && v !== null && typeof v.eventId === 'string' && Array.isArray(v.changes)
+  );
 }
 
 /**
@@ -65,29 +75,44 @@ export class MapService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.metrics.gauge('tessera_partitions', 'Partitions by state (led, under-replicated, offline)', ['state'], async (g) => {
-      const [row]: { led: number; under: number; offline: number }[] = await this.db.query(
-        `SELECT count(*) FILTER (WHERE leader IS NOT NULL)::int AS led,
+    this.metrics.gauge(
+      'tessera_partitions',
+      'Partitions by state (led, under-replicated, offline)',
+      ['state'],
+      async (g) => {
+        const [row]: { led: number; under: number; offline: number }[] = await this.db.query(
+          `SELECT count(*) FILTER (WHERE leader IS NOT NULL)::int AS led,
                 count(*) FILTER (WHERE cardinality(isr) < cardinality(replicas))::int AS under,
                 count(*) FILTER (WHERE leader IS NULL)::int AS offline
            FROM coordinator.partition_map`,
-      );
-      g.set({ state: 'led' }, row?.led ?? 0);
-      g.set({ state: 'under_replicated' }, row?.under ?? 0);
-      g.set({ state: 'offline' }, row?.offline ?? 0);
-    });
-    this.metrics.gauge('tessera_operations', 'Coordinator operations by state', ['state'], async (g) => {
-      const rows: { state: string; n: number }[] = await this.db.query(
-        `SELECT state, count(*)::int AS n FROM coordinator.operation GROUP BY state`,
-      );
-      g.reset();
-      for (const r of rows) g.set({ state: r.state }, r.n);
-    });
+        );
+        g.set({ state: 'led' }, row?.led ?? 0);
+        g.set({ state: 'under_replicated' }, row?.under ?? 0);
+        g.set({ state: 'offline' }, row?.offline ?? 0);
+      },
+    );
+    this.metrics.gauge(
+      'tessera_operations',
+      'Coordinator operations by state',
+      ['state'],
+      async (g) => {
+        const rows: { state: string; n: number }[] = await this.db.query(
+          `SELECT state, count(*)::int AS n FROM coordinator.operation GROUP BY state`,
+        );
+        g.reset();
+        for (const r of rows) g.set({ state: r.state }, r.n);
+      },
+    );
     this.metrics.gauge('tessera_map_version', 'Current partition map version', [], async (g) => {
       g.set(await currentMapVersion(this.db));
     });
-    await this.network.consumeEvents('coordinator-partitions', Subjects.events.partitionsChanged, (payload) =>
-      this.applyPartitionChanges(payload),
+    // A failover arrives as a burst of events (1,000 changes each): whatever queued while one
+    // projection ran goes into the next one, a single transaction and map version.
+    await this.network.consumeEventBatches(
+      'coordinator-partitions',
+      Subjects.events.partitionsChanged,
+      PROJECTION_BATCH_EVENTS,
+      (events) => this.applyPartitionChanges(...events.map((e) => e.payload)),
     );
   }
 
@@ -140,16 +165,31 @@ export class MapService implements OnApplicationBootstrap {
     return rows.map((r) => r.target);
   }
 
-  /** Applies consensus's committed changes; idempotent (inbox) and order-safe (partition epoch). */
-  async applyPartitionChanges(payload: unknown): Promise<void> {
-    if (!isPartitionsChanged(payload)) {
+  /**
+   * Applies consensus's committed changes (one or more `events.internal.partitions.changed`) in
+   * one transaction: idempotent (inbox, per event) and order-safe (partition epoch).
+   */
+  async applyPartitionChanges(...payloads: unknown[]): Promise<void> {
+    const valid = payloads.filter((payload): payload is PartitionsChangedEventV1 => {
+      if (isPartitionsChanged(payload)) return true;
       this.log.warn({ payload: typeof payload }, 'ignoring a malformed partitions-changed event');
-      return;
-    }
-    if (payload.changes.length === 0) return;
+      return false;
+    });
+    if (valid.every((p) => p.changes.length === 0)) return;
     const committed = await this.db.transaction(async (m): Promise<OutboxBatch | null> => {
-      if (!(await claimInbox(m, 'coordinator', payload.eventId))) return null;
-      const changes: PartitionStateV1[] = payload.changes;
+      // The newest change per partition among the events this instance has not applied yet.
+      const newest = new Map<string, PartitionStateV1>();
+      for (const payload of valid) {
+        if (payload.changes.length === 0 || !(await claimInbox(m, 'coordinator', payload.eventId)))
+          continue;
+        for (const c of payload.changes) {
+          const key = `${c.resource}/${c.partition}`;
+          const seen = newest.get(key);
+          if (!seen || BigInt(c.partitionEpoch) > BigInt(seen.partitionEpoch)) newest.set(key, c);
+        }
+      }
+      if (newest.size === 0) return null;
+      const changes = [...newest.values()];
       const [updated]: [MapRow[], number] = await m.query(
         `UPDATE coordinator.partition_map AS p
             SET leader = u.leader, leader_epoch = u.leader_epoch, isr = u.isr::text[],
@@ -197,7 +237,14 @@ export class MapService implements OnApplicationBootstrap {
     if (committed) {
       // Straight to NATS after the commit: routing clients wait for these (the relay is the net).
       void this.relay.publishCommitted(committed);
-      this.log.debug({ applied: committed.events.length - 1, reason: payload.reason }, 'map updated from consensus');
+      this.log.debug(
+        {
+          applied: committed.events.length - 1,
+          events: valid.length,
+          reasons: [...new Set(valid.map((p) => p.reason))],
+        },
+        'map updated from consensus',
+      );
     }
   }
 }
