@@ -1,9 +1,10 @@
 /**
  * Failover benchmark: the real fleet (built apps, `dist/apps/*`) with five kv-nodes, a resource of
- * 1,000 and then 10,000 partitions (RF 3). Each round SIGKILLs the kv-node leading the most
- * partitions and times detection, the election's commit, publication and the end-to-end failover
- * (kill → the last `events.partition.leader` for its partitions), then restarts it and waits for
- * the ISR to be whole again. Then it kills the active coordinator a few times and times the
+ * 1,000 and then 10,000 partitions (RF 3), waited on until every partition is led, in sync and
+ * answering kv gets from its leader (the kv-nodes' set-up of a new resource is over). Each round
+ * SIGKILLs the kv-node leading the most partitions and times detection, the election's commit,
+ * publication and the end-to-end failover (kill → the last `events.partition.leader` for its
+ * partitions), then restarts it and waits for the ISR to be whole again. Then it kills the active coordinator a few times and times the
  * standby's takeover. Prints a table (p50/p99 by nearest rank) beside the anchors' defaults and
  * writes bench/results/failover.json.
  *

@@ -1,7 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
-import { type MapResourceV1, type MapViewV1 } from '@tessera/contracts';
+import {
+  type MapResourceV1,
+  type MapViewV1,
+  Subjects,
+  fullSubject,
+  partitionForKey,
+} from '@tessera/contracts';
 import { setPriority } from 'node:os';
 import { startApp, waitFor } from '@tessera/testing';
 import {
@@ -163,6 +169,10 @@ export async function startFleet(partitions: number, kind: NodeKind = 'kv'): Pro
     log(
       `every node steadily ALIVE, ${inSync} of ${partitions} partitions fully in sync, after ${Date.now() - started} ms`,
     );
+    if (kind !== 'light') {
+      await waitForServing(nc, cluster.env.cluster, partitions, 300_000);
+      log(`every partition served by its leader after ${Date.now() - started} ms`);
+    }
     return { cluster, events, partitions, nodes: kind, nc };
   } catch (error) {
     process.stderr.write(cluster.logs().slice(-20_000));
@@ -248,6 +258,56 @@ export async function waitForStable(
     intervalMs: 1_000,
   }).catch(() => undefined);
   return full();
+}
+
+/**
+ * Until every partition answers a kv get from its leader. Led and in sync in the map is not yet
+ * serving: right after a resource is created each kv-node still sets up thousands of roles for
+ * a while (opening logs, subscribing), and a kill in that window measures the set-up as well.
+ */
+export async function waitForServing(
+  nc: NatsConnection,
+  cluster: string,
+  partitions: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let waiting = Array.from({ length: partitions }, (_, p) => p);
+  // A get must name a key of the partition it is sent to: one per partition.
+  const keys = new Map<number, string>();
+  for (let i = 0; keys.size < partitions; i++) {
+    const p = partitionForKey(`probe-${i}`, partitions);
+    if (!keys.has(p)) keys.set(p, `probe-${i}`);
+  }
+  const serves = async (p: number) => {
+    try {
+      const reply = await nc.request(
+        fullSubject(cluster, Subjects.kv.get(RESOURCE, p)),
+        new TextEncoder().encode(JSON.stringify({ key: keys.get(p) })),
+        { timeout: 2_000 },
+      );
+      return (JSON.parse(new TextDecoder().decode(reply.data)) as { ok?: unknown }).ok === true;
+    } catch {
+      return false;
+    }
+  };
+  while (waiting.length > 0) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `${waiting.length} of ${partitions} partitions not served after ${timeoutMs} ms`,
+      );
+    const still: number[] = [];
+    // 200 requests in flight: a sweep of 10,000 takes a few seconds and adds little load.
+    for (let i = 0; i < waiting.length; i += 200) {
+      const chunk = waiting.slice(i, i + 200);
+      const ok = await Promise.all(chunk.map(serves));
+      chunk.forEach((p, j) => {
+        if (!ok[j]) still.push(p);
+      });
+    }
+    waiting = still;
+    if (waiting.length > 0) await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Sum and count of a Prometheus histogram on one service's /metrics. */
