@@ -119,7 +119,6 @@ describe('planPlacement properties', () => {
         fc.array(fc.nat(), { maxLength: 3 }),
         fc.integer({ min: 0, max: 3 }),
         (perZone, zones, partitions, removals, additions) => {
-          // At least 5 zones of ≥ 2 nodes: after ≤ 3 changes no zone exceeds 1/RF of capacity.
           const count = perZone * zones;
           const resource = { name: 'r', partitions, replicationFactor: 3 };
           const nodes = Array.from({ length: count }, (_, i) => ({
@@ -135,6 +134,12 @@ describe('planPlacement properties', () => {
               zone: `z${i % zones}`,
             })),
           ];
+          // Exact balance needs every zone within 1/RF of the nodes (a zone holds one replica per
+          // partition at most). Usually true of 5+ zones of 2+ nodes after ≤ 3 changes, but not
+          // when a whole zone is removed and another one grows (seed 1951763864: 3 of 8 nodes).
+          const perZoneAfter = new Map<string, number>();
+          for (const n of after) perZoneAfter.set(n.zone, (perZoneAfter.get(n.zone) ?? 0) + 1);
+          fc.pre(Math.max(...perZoneAfter.values()) * 3 <= after.length);
           const input = { nodes: after, resources: [resource], current: before.assignment };
           const sut = planPlacement(input);
 
