@@ -68,6 +68,19 @@ function sizeOf(records: readonly { key: string; value: string }[]): number {
 interface Refusal {
   code: ErrorCode;
   message: string;
+  /**
+   * This node is about to lead the partition (its role is on the way, or being set up): not news
+   * that ends a long poll. The poll waits for the set-up instead, and fetches then.
+   */
+  pending?: true;
+}
+
+/** One partition of a fetch, checked: its leader state, or the answer already known. */
+interface PreparedFetch {
+  p: ReplicaFetchPartitionV1;
+  leader: LeaderReplica | null;
+  answer: ReplicaFetchPartitionReplyV1 | null;
+  pending: boolean;
 }
 
 interface FetchBatch {
@@ -88,6 +101,8 @@ interface FetchBatch {
 @Injectable()
 export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
   private readonly leaders = new Map<string, LeaderReplica>();
+  /** Long polls waiting for this node's leader state of a partition to be set up, by key. */
+  private readonly setUpWaiters = new Map<string, Set<() => void>>();
   private readonly followers = new Map<
     string,
     { partition: FollowerPartition; session: FetchSession }
@@ -165,6 +180,7 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
         stillServing: () => this.agent.node.mayServe(a.resource, a.partition, a.leaderEpoch),
       });
       this.leaders.set(key, leader);
+      for (const wake of this.setUpWaiters.get(key) ?? []) wake();
       this.logger.debug(
         { ...context, epochStart: leader.epochStart, isr: a.isr },
         'leading: followers fetch from here',
@@ -328,49 +344,18 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
    * any of them has news (records, a divergence, a refusal), else after `maxWaitMs`.
    */
   private async fetchBatch(batch: FetchBatch): Promise<ReplicaFetchPartitionReplyV1[]> {
-    const entries = batch.partitions.map((p) => {
-      const where = { resource: p.resource, partition: p.partition };
-      try {
-        const checked = this.checkFetch(p);
-        if (!(checked instanceof LeaderReplica)) {
-          const answer: ReplicaFetchPartitionReplyV1 = { ...where, ok: false, ...checked };
-          return { p, leader: null, answer };
-        }
-        const leader = checked;
-        const divergence = leader.beginFetch({
-          followerId: batch.followerId,
-          fetchOffset: p.fetchOffset,
-          lastFetchedEpoch:
-            p.lastFetchedEpoch === undefined || p.lastFetchedEpoch === null
-              ? null
-              : BigInt(p.lastFetchedEpoch),
-        });
-        return { p, leader, answer: divergence ? { ...where, ok: true, ...divergence } : null };
-      } catch (error) {
-        const refusal =
-          error instanceof TesseraError
-            ? error
-            : new TesseraError('UNAVAILABLE', 'the leader could not serve the fetch');
-        if (!(error instanceof TesseraError))
-          this.logger.error(
-            { nodeId: this.config.nodeId, ...where, err: error },
-            'serving a fetch failed',
-          );
-        const answer: ReplicaFetchPartitionReplyV1 = {
-          ...where,
-          ok: false,
-          code: refusal.code,
-          message: refusal.message,
-        };
-        return { p, leader: null, answer };
-      }
-    });
-    const news = entries.some((e) => e.answer !== null || e.leader?.hasNews(e.p.fetchOffset));
+    let entries = batch.partitions.map((p) => this.prepareFetch(batch.followerId, p));
+    const news = entries.some(
+      (e) => (e.answer !== null && !e.pending) || e.leader?.hasNews(e.p.fetchOffset),
+    );
     if (!news && batch.maxWaitMs > 0) {
-      await this.waitForAppend(
+      await this.waitForNews(
         entries.flatMap((e) => (e.leader ? [e.leader] : [])),
+        entries.flatMap((e) => (e.pending ? [partitionKey(e.p.resource, e.p.partition)] : [])),
         batch.maxWaitMs,
       );
+      // Partitions whose leadership was set up meanwhile are served now.
+      entries = entries.map((e) => (e.pending ? this.prepareFetch(batch.followerId, e.p) : e));
     }
     let budget = FETCH_MAX_BYTES;
     const answers: ReplicaFetchPartitionReplyV1[] = [];
@@ -393,8 +378,62 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
     return answers;
   }
 
-  /** Resolves at the first append to any of the partitions, or after `ms`. */
-  private waitForAppend(leaders: LeaderReplica[], ms: number): Promise<void> {
+  /**
+   * One partition of a fetch: the epoch checks, then the follower's position recorded. A refusal
+   * is the answer, except that a pending one (see Refusal) is news only once the wait is over.
+   */
+  private prepareFetch(followerId: string, p: ReplicaFetchPartitionV1): PreparedFetch {
+    const where = { resource: p.resource, partition: p.partition };
+    try {
+      const checked = this.checkFetch(p);
+      if (!(checked instanceof LeaderReplica)) {
+        const answer: ReplicaFetchPartitionReplyV1 = {
+          ...where,
+          ok: false,
+          code: checked.code,
+          message: checked.message,
+        };
+        return { p, leader: null, answer, pending: checked.pending === true };
+      }
+      const divergence = checked.beginFetch({
+        followerId,
+        fetchOffset: p.fetchOffset,
+        lastFetchedEpoch:
+          p.lastFetchedEpoch === undefined || p.lastFetchedEpoch === null
+            ? null
+            : BigInt(p.lastFetchedEpoch),
+      });
+      return {
+        p,
+        leader: checked,
+        answer: divergence ? { ...where, ok: true, ...divergence } : null,
+        pending: false,
+      };
+    } catch (error) {
+      const refusal =
+        error instanceof TesseraError
+          ? error
+          : new TesseraError('UNAVAILABLE', 'the leader could not serve the fetch');
+      if (!(error instanceof TesseraError))
+        this.logger.error(
+          { nodeId: this.config.nodeId, ...where, err: error },
+          'serving a fetch failed',
+        );
+      const answer: ReplicaFetchPartitionReplyV1 = {
+        ...where,
+        ok: false,
+        code: refusal.code,
+        message: refusal.message,
+      };
+      return { p, leader: null, answer, pending: false };
+    }
+  }
+
+  /**
+   * Resolves at the first append to any of the `leaders`, when this node's leader state for any
+   * of the `settingUp` partitions is in place, or after `ms`.
+   */
+  private waitForNews(leaders: LeaderReplica[], settingUp: string[], ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const cancels: (() => void)[] = [];
       const done = () => {
@@ -404,6 +443,15 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
       };
       const timer = setTimeout(done, ms);
       for (const leader of leaders) cancels.push(leader.onNextAppend(done));
+      for (const key of settingUp) {
+        let waiters = this.setUpWaiters.get(key);
+        if (!waiters) this.setUpWaiters.set(key, (waiters = new Set()));
+        waiters.add(done);
+        cancels.push(() => {
+          waiters.delete(done);
+          if (waiters.size === 0) this.setUpWaiters.delete(key);
+        });
+      }
     });
   }
 
@@ -421,11 +469,13 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
     const theirs = BigInt(p.leaderEpoch);
     const ours = view.epoch === null ? null : BigInt(view.epoch);
     if (view.role !== 'LEADER' || ours === null) {
+      const late = ours === null || theirs > ours;
       // Perhaps our own LEADER command is late, or was lost: ask.
-      if (ours === null || theirs > ours) this.agent.node.requestReconcile();
+      if (late) this.agent.node.requestReconcile();
       return {
         code: 'NOT_LEADER',
         message: `${this.config.nodeId} does not lead ${resource}/${partition} at epoch ${p.leaderEpoch}`,
+        ...(late ? { pending: true as const } : {}),
       };
     }
     if (theirs < ours)
@@ -445,6 +495,7 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
       this.leaderFor(resource, partition, p.leaderEpoch) ?? {
         code: 'NOT_LEADER',
         message: `${resource}/${partition}: leadership is being set up`,
+        pending: true,
       }
     );
   }

@@ -411,4 +411,50 @@ describe('kv-node replication', () => {
     await waitServing('first1', 8_000);
     await putAll('fifth', 3);
   });
+
+  it('holds a fetch for a partition whose leadership is on the way, and serves it once set up', async () => {
+    const fetch = Subjects.replica.fetch('kv-c');
+    const held = (partition: number, maxWaitMs: number) =>
+      nc
+        .request(
+          subject(fetch),
+          encode({
+            followerId: 'kv-b',
+            maxRecords: 10,
+            maxWaitMs,
+            partitions: [{ resource: 'orders', partition, leaderEpoch: '1', fetchOffset: 0 }],
+          }),
+          { timeout: 10_000 },
+        )
+        .then((m) => json(m) as { ok: boolean; partitions: { ok: boolean; code?: string }[] });
+    const leads = (partition: number): RoleAssignmentV1 => ({
+      ...roleFor('kv-c', 1, 'kv-c', ['kv-c', 'kv-b'], ['kv-c', 'kv-b']),
+      partition,
+      partitionCount: 4,
+      resource: 'orders',
+    });
+
+    // Its LEADER role arrives while the fetch waits: the fetch is answered then, not refused.
+    const sentAt = Date.now();
+    const answer = held(1, 4_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const role = leads(1);
+    control.roles.get('kv-c')?.push(role);
+    const assigned = await ask(Subjects.node.assignRoles('kv-c'), {
+      nodeId: 'kv-c',
+      assignments: [role],
+    });
+    expect(assigned).toMatchObject({ ok: true, accepted: 1 });
+    const served = await answer;
+    expect(served.partitions).toEqual([
+      expect.objectContaining({ ok: true, leaderEpoch: '1', records: [] }),
+    ]);
+    expect(Date.now() - sentAt).toBeLessThan(3_000);
+
+    // No role on the way: refused once the wait is over, not before.
+    const refusedAt = Date.now();
+    const refused = await held(2, 1_000);
+    expect(refused.partitions.map((p) => p.code)).toEqual(['NOT_LEADER']);
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(900);
+  });
 });
