@@ -236,20 +236,45 @@ describe(PartitionNode.name, () => {
     });
     let hookSawAll = false;
     sut.onRolesApplied(() => {
-      hookSawAll = order.length === 100 && inFlight === 0;
+      hookSawAll = order.length === 300 && inFlight === 0;
     });
     const reply = await sut.handleAssign({
       nodeId: 'n1',
-      assignments: Array.from({ length: 100 }, (_, p) => ({ ...leaderOf(p, '2'), partitionCount: 100 })),
+      assignments: Array.from({ length: 300 }, (_, p) => ({
+        ...leaderOf(p, '2'),
+        partitionCount: 300,
+      })),
     });
 
-    expect(reply).toMatchObject({ accepted: 100 });
-    expect(most).toBeGreaterThan(1);
-    expect(most).toBeLessThanOrEqual(32);
+    expect(reply).toMatchObject({ accepted: 300 });
+    expect(most).toBeGreaterThan(32);
+    expect(most).toBeLessThanOrEqual(256);
     expect(hookSawAll).toBe(true);
     // A later command for the same partitions runs after every listener of the first.
-    await sut.handleAssign({ nodeId: 'n1', assignments: [{ ...leaderOf(7, '3'), partitionCount: 100 }] });
-    expect(order.indexOf('7@3')).toBe(100);
+    await sut.handleAssign({
+      nodeId: 'n1',
+      assignments: [{ ...leaderOf(7, '3'), partitionCount: 300 }],
+    });
+    expect(order.indexOf('7@3')).toBe(300);
+  });
+
+  it('acts on one partition named twice in a command in the order given, the later after the earlier', async () => {
+    const order: string[] = [];
+    sut.onRoleChange(async (a) => {
+      // The first change of partition 5 is the slow one: the second must still wait for it.
+      await new Promise((r) => setTimeout(r, a.leaderEpoch === '2' && a.partition === 5 ? 20 : 1));
+      order.push(`${a.partition}@${a.leaderEpoch}`);
+    });
+    await sut.handleAssign({
+      nodeId: 'n1',
+      assignments: [
+        { ...leaderOf(5, '2'), partitionCount: 10 },
+        { ...leaderOf(6, '2'), partitionCount: 10 },
+        { ...leaderOf(5, '3'), partitionCount: 10 },
+      ],
+    });
+
+    expect(order.filter((o) => o.startsWith('5@'))).toEqual(['5@2', '5@3']);
   });
 
   it.each([
