@@ -253,6 +253,18 @@ export class WrittenFleet {
     return { violations, file };
   }
 
+  /**
+   * `check`, asserting that nothing was violated (the first 20 violations and the history file
+   * are in the failure message).
+   */
+  async expectClean(convergence: readonly ConvergenceSpec[] = []): Promise<void> {
+    const { violations, file } = await this.check(convergence);
+    expect({ violations: violations.slice(0, 20), history: file }).toEqual({
+      violations: [],
+      history: file,
+    });
+  }
+
   private saveLogs(dir: string): void {
     mkdirSync(dir, { recursive: true });
     const procs = [
