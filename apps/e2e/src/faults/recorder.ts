@@ -108,13 +108,16 @@ export class ControlPlaneRecorder {
   }
 
   private onCommand(subject: string, reply: string | undefined, data: Uint8Array): void {
-    let body: { nodeId?: unknown; assignments?: unknown };
+    // Commands on the wire may be anything (S23 sends garbage): record well-formed ones only.
+    let body: { nodeId?: unknown; assignments?: unknown } | null;
     try {
       body = JSON.parse(dec.decode(data)) as typeof body;
     } catch {
       return;
     }
+    if (typeof body !== 'object' || body === null) return;
     if (typeof body.nodeId !== 'string' || !Array.isArray(body.assignments)) return;
+    if (!body.assignments.every((a) => typeof a === 'object' && a !== null)) return;
     const command: CapturedCommand = {
       t: Date.now(),
       nodeId: body.nodeId,
@@ -175,8 +178,14 @@ export class ControlPlaneRecorder {
 
   private onReport(data: Uint8Array): void {
     try {
-      const body = JSON.parse(dec.decode(data)) as { nodeId?: unknown; replicas?: unknown };
-      if (typeof body.nodeId === 'string' && Array.isArray(body.replicas)) {
+      const body = JSON.parse(dec.decode(data)) as { nodeId?: unknown; replicas?: unknown } | null;
+      if (
+        typeof body === 'object' &&
+        body !== null &&
+        typeof body.nodeId === 'string' &&
+        Array.isArray(body.replicas) &&
+        body.replicas.every((r) => typeof r === 'object' && r !== null)
+      ) {
         this.reports.set(body.nodeId, {
           t: Date.now(),
           replicas: body.replicas as ReportedReplica[],
