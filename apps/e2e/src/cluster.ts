@@ -39,6 +39,8 @@ export interface ClusterOptions {
   nodeLauncher?: (node: KvNodeSpec, env: Record<string, string>) => AppProcess;
   /** A NATS server of the suite's own (e.g. one it kills), instead of the shared one. */
   natsUrl?: string;
+  /** A Postgres server of the suite's own (e.g. one it restarts), instead of the shared one. */
+  postgresUrl?: string;
 }
 
 /** One process of a service: its own TESSERA_INSTANCE_ID and HTTP port. */
@@ -181,7 +183,7 @@ export class TestCluster {
       ? { nodes: nodesOrOptions, adminToken }
       : nodesOrOptions;
     const cluster = new TestCluster(
-      await createTestEnv(prefix, { natsUrl: options.natsUrl }),
+      await createTestEnv(prefix, { natsUrl: options.natsUrl, postgresUrl: options.postgresUrl }),
       options.adminToken ?? 'e2e-admin-token',
       options.env ?? {},
       options.nodeLauncher,

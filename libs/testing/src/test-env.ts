@@ -28,6 +28,8 @@ export async function createTestEnv(
   options: {
     migrate?: boolean;
     /** A NATS server of the suite's own (default TEST_NATS_URL). */ natsUrl?: string;
+    /** A Postgres server of the suite's own (default TESSERA_DATABASE_URL's server). */
+    postgresUrl?: string;
   } = {},
 ): Promise<TestEnv> {
   const natsUrl = options.natsUrl ?? TEST_NATS_URL;
@@ -36,7 +38,9 @@ export async function createTestEnv(
     .toLowerCase()
     .slice(0, 20)}${randomBytes(3).toString('hex')}`;
   const cluster = `t-${id}`;
-  const base = new URL(process.env['TESSERA_DATABASE_URL'] ?? DEFAULT_DATABASE_URL);
+  const base = new URL(
+    options.postgresUrl ?? process.env['TESSERA_DATABASE_URL'] ?? DEFAULT_DATABASE_URL,
+  );
   base.pathname = `/tessera_test_${id}`;
   const databaseUrl = base.toString();
   if (options.migrate === false) await ensureDatabase(databaseUrl);

@@ -29,6 +29,8 @@ export interface WrittenFleetOptions {
   env?: Record<string, string>;
   /** A NATS server of the suite's own (see ClusterOptions). */
   natsUrl?: string;
+  /** A Postgres server of the suite's own (see ClusterOptions). */
+  postgresUrl?: string;
 }
 
 /** A node SIGKILLed and the partitions it led failed over (`failover`). */
@@ -75,6 +77,7 @@ export class WrittenFleet {
       nodes: options.nodes,
       env: options.env,
       natsUrl: options.natsUrl,
+      postgresUrl: options.postgresUrl,
     });
     let fleet: WrittenFleet | undefined;
     try {
