@@ -381,15 +381,20 @@ export class TestCluster {
     return log;
   }
 
-  async waitReady(): Promise<void> {
-    for (const instance of this.instances.values()) {
-      if (instance.paused || !this.isRunning(instance.id)) continue;
-      await waitFor(
-        `${instance.id} to be ready`,
-        async () => (await fetch(`http://127.0.0.1:${instance.port}/health/ready`)).ok,
-        { timeoutMs: 30_000 },
-      );
-    }
+  /** Until every running instance answers `/health/ready` (which includes NATS and Postgres). */
+  async waitReady(options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<void> {
+    await Promise.all(
+      [...this.instances.values()]
+        .filter((instance) => !instance.paused && this.isRunning(instance.id))
+        .map((instance) =>
+          waitFor(
+            `${instance.id} to be ready`,
+            async () =>
+              (await fetch(`http://127.0.0.1:${instance.port}/health/ready`).catch(() => null))?.ok,
+            { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: options.intervalMs },
+          ),
+        ),
+    );
   }
 
   /** A port of a coordinator that is running and not paused (the first one when all are). */

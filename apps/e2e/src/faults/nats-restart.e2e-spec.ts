@@ -1,76 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type NodeViewV1 } from '@tessera/contracts';
-import { freePort, waitFor } from '@tessera/testing';
+import { waitFor } from '@tessera/testing';
 import { type TestCluster } from '../cluster';
 import { History } from './history';
 import { type KvWriter } from './kv-writer';
+import { OwnNatsServer } from './own-servers';
 import { WrittenFleet } from './written-fleet';
 
-const NATS_SERVER = '/usr/sbin/nats-server';
 const NODES = [1, 2, 3].map((i) => ({ id: `kv-${i}`, zone: `z${i}`, rack: `r${i}` }));
 const RESOURCE = 'orders';
 const PARTITIONS = 8;
 const OUTAGE_MS = 3_000;
-
-/** A nats-server of this suite's own, with JetStream on disk, so it can be killed and restarted. */
-class OwnNatsServer {
-  private proc: ChildProcess | null = null;
-  private constructor(
-    readonly port: number,
-    private readonly storeDir: string,
-  ) {}
-
-  static async start(): Promise<OwnNatsServer> {
-    const server = new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'tessera-s11-')));
-    await server.restart();
-    return server;
-  }
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts it (again) on the same port and store, and waits until it accepts connections. */
-  async restart(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
-    this.proc = spawn(NATS_SERVER, args, { stdio: 'ignore' });
-    await waitFor('nats-server to accept connections', () => this.accepts(), {
-      timeoutMs: 10_000,
-      intervalMs: 50,
-    });
-  }
-
-  kill(): void {
-    if (this.proc?.pid) process.kill(this.proc.pid, 'SIGKILL');
-    this.proc = null;
-  }
-
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    this.proc = null;
-    if (proc?.pid && proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      process.kill(proc.pid, 'SIGTERM');
-      await exited;
-    }
-    rmSync(this.storeDir, { recursive: true, force: true });
-  }
-
-  private accepts(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port: this.port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-  }
-}
 
 /**
  * RELIABILITY S11: the NATS server is killed with SIGKILL and restarted 3 s later, under a client
@@ -112,18 +51,8 @@ describe('faults: the NATS server killed and restarted (S11)', () => {
     await nats.restart();
 
     // Every service's readiness includes its NATS connection.
-    const ready = await Promise.all(
-      [...cluster.instances.values()].map(async (instance) => {
-        await waitFor(
-          `${instance.id} ready again`,
-          async () =>
-            (await fetch(`http://127.0.0.1:${instance.port}/health/ready`).catch(() => null))?.ok,
-          { timeoutMs: 5_000, intervalMs: 50 },
-        ).catch(withLogs);
-        return Date.now() - restartedAt;
-      }),
-    );
-    expect(Math.max(...ready)).toBeLessThanOrEqual(5_000);
+    await cluster.waitReady({ timeoutMs: 5_000, intervalMs: 50 }).catch(withLogs);
+    expect(Date.now() - restartedAt).toBeLessThanOrEqual(5_000);
 
     const healedAt = Date.now();
     await waitFor(
