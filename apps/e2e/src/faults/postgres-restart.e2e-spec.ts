@@ -1,4 +1,4 @@
-import { type NodeViewV1 } from '@tessera/contracts';
+import { type MapViewV1, type NodeViewV1 } from '@tessera/contracts';
 import { waitFor } from '@tessera/testing';
 import { History } from './history';
 import { OwnPostgres } from './own-servers';
@@ -66,6 +66,14 @@ describe('faults: Postgres restarted immediately under load (S13)', () => {
       replicationFactor: 3,
     });
     expect(created.status).toBe(201);
+    // kv writes never touch Postgres; this does: placement, the elections and the map projection.
+    await waitFor('the new resource led after the restart', async () => {
+      const map = (await fleet.cluster.api<MapViewV1>('GET', '/map')).body;
+      const r = map.resources.find((x) => x.name === 'after');
+      return (
+        r !== undefined && r.partitions.length === 2 && r.partitions.every((p) => p.leader !== null)
+      );
+    }).catch(fleet.withLogs);
     for (const proc of [...fleet.cluster.services.values(), ...fleet.cluster.nodes.values()])
       expect({ name: proc.name, exitCode: proc.child.exitCode }).toEqual({
         name: proc.name,
