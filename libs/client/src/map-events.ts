@@ -1,9 +1,10 @@
 import { type NatsConnection } from 'nats';
 import { Subjects, fullSubject } from '@tessera/contracts';
 
-export type MapEventKind = 'map' | 'partitionLeader';
+/** `events.map`, `events.map.changes` or `events.partition.leader`. */
+export type MapEventKind = 'map' | 'mapChanges' | 'partitionLeader';
 
-/** A stream of map events (`events.map`, `events.partition.leader`); core NATS, or a fake. */
+/** A stream of map events; core NATS, or a fake. */
 export interface MapEventSource {
   /** Starts delivering events; returns the function that stops it. */
   subscribe(onEvent: (kind: MapEventKind, payload: unknown) => void): () => void;
@@ -17,7 +18,9 @@ export interface ClusterConnection {
 
 /**
  * Map events over core NATS (not JetStream: a client wants the live tail, and a missed event is
- * caught by the version check and the periodic refresh).
+ * caught by the version check and the periodic refresh). `events.map` carries each version's
+ * changed entries, so the per-partition `events.partition.leader` are left out: one message
+ * per version instead of one per changed partition.
  */
 export function natsMapEvents(source: ClusterConnection): MapEventSource {
   return {
@@ -26,7 +29,7 @@ export function natsMapEvents(source: ClusterConnection): MapEventSource {
       const subs = (
         [
           ['map', Subjects.events.map],
-          ['partitionLeader', Subjects.events.partitionLeader],
+          ['mapChanges', Subjects.events.mapChanges],
         ] as const
       ).map(([kind, relative]) =>
         source.connection.subscribe(fullSubject(source.cluster, relative), {

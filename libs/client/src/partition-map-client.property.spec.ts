@@ -5,6 +5,7 @@ import { type MapEventKind } from './map-events';
 import { PartitionMapClient } from './partition-map-client';
 import {
   ControlledMapSource,
+  type Delivery,
   FakeCoordinator,
   FakeEvents,
   type PartitionChange,
@@ -94,21 +95,21 @@ function nextState(
   }
 }
 
+/**
+ * How versions arrive: whole in `events.map`, split into `events.map.changes` chunks (a small
+ * chunk size, so the 1–3 changes of a version do split), or as per-partition leader events.
+ */
+const deliveries: fc.Arbitrary<Delivery> = fc.oneof(
+  fc.record({ kind: fc.constant('map' as const), maxEntries: fc.integer({ min: 1, max: 3 }) }),
+  fc.constant({ kind: 'leader-events' as const }),
+);
+
 /** One run: a coordinator, one client, and a network that loses, repeats and reorders. */
 class World {
-  readonly coordinator = new FakeCoordinator({
-    version: 1,
-    resources: [resource('r0', 4, ['n1', 'n2'])],
-  });
-  readonly source = new ControlledMapSource(this.coordinator);
+  readonly coordinator: FakeCoordinator;
+  readonly source: ControlledMapSource;
   readonly events = new FakeEvents();
-  readonly sut = new PartitionMapClient({
-    source: this.source,
-    events: this.events,
-    refreshIntervalMs: REFRESH_MS,
-    refetchJitterMs: 50,
-    gapGraceMs: 250,
-  });
+  readonly sut: PartitionMapClient;
   /** Published, not delivered yet. */
   readonly inFlight: Event[] = [];
   readonly delivered: Event[] = [];
@@ -119,7 +120,19 @@ class World {
   private created = 1;
   private lastVersion = -1;
 
-  constructor() {
+  constructor(delivery: Delivery) {
+    this.coordinator = new FakeCoordinator(
+      { version: 1, resources: [resource('r0', 4, ['n1', 'n2'])] },
+      delivery,
+    );
+    this.source = new ControlledMapSource(this.coordinator);
+    this.sut = new PartitionMapClient({
+      source: this.source,
+      events: this.events,
+      refreshIntervalMs: REFRESH_MS,
+      refetchJitterMs: 50,
+      gapGraceMs: 250,
+    });
     this.remember();
   }
 
@@ -227,8 +240,8 @@ class World {
 }
 
 /** Runs the commands checking the invariants at every step, then lets everything arrive. */
-async function runAndConverge(cmds: Command[]): Promise<void> {
-  const world = new World();
+async function runAndConverge(delivery: Delivery, cmds: Command[]): Promise<void> {
+  const world = new World(delivery);
   try {
     await world.start();
     for (const c of cmds) {
@@ -252,7 +265,7 @@ describe(`${PartitionMapClient.name} properties`, () => {
   afterEach(() => jest.useRealTimers());
 
   it('converges to the latest map through lost, repeated and reordered events and fetches, never routing back', async () => {
-    await fc.assert(fc.asyncProperty(commands, runAndConverge), { numRuns: 400 });
+    await fc.assert(fc.asyncProperty(deliveries, commands, runAndConverge), { numRuns: 400 });
   }, 60_000);
 
   it('never routes back when a fetch started before a change is answered after its event', async () => {
@@ -271,7 +284,7 @@ describe(`${PartitionMapClient.name} properties`, () => {
       ),
       { maxLength: 12 },
     );
-    await fc.assert(fc.asyncProperty(races, runAndConverge), { numRuns: 300 });
+    await fc.assert(fc.asyncProperty(deliveries, races, runAndConverge), { numRuns: 300 });
   }, 60_000);
 
   it('follows partition changes delivered in order, duplicates included, without a fetch', async () => {
@@ -283,8 +296,8 @@ describe(`${PartitionMapClient.name} properties`, () => {
       { maxLength: 40 },
     );
     await fc.assert(
-      fc.asyncProperty(ordered, async (cmds) => {
-        const world = new World();
+      fc.asyncProperty(deliveries, ordered, async (delivery, cmds) => {
+        const world = new World(delivery);
         try {
           await world.start();
           for (const c of cmds) {

@@ -75,6 +75,74 @@ describe(PartitionMapClient.name, () => {
     expect(() => sut.partition('orders', 8)).toThrow(TesseraError);
   });
 
+  /** A leader event's entry, as `events.map` carries it inline (no envelope). */
+  function entryOf(e: ReturnType<typeof leader>) {
+    const { eventId: _id, at: _at, version: _v, ...entry } = e;
+    return entry;
+  }
+
+  it('holds a version from its events.map alone when the entries come inline', async () => {
+    events.emit('map', {
+      ...announced(4, 2),
+      partitions: [leader(4, 1, 'n9', 2), leader(4, 2, null, 2)].map(entryOf),
+    });
+    expect(sut.version).toBe(4);
+    expect(sut.partition('orders', 1)).toMatchObject({
+      leader: 'n9',
+      epoch: 2,
+      isr: ['n9'],
+      replicas: ['n1', 'n2', 'n9'],
+    });
+    expect(sut.partition('orders', 2)).toMatchObject({ leader: null, epoch: 2 });
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(source.calls).toBe(1);
+  });
+
+  it('holds a large version from its events.map.changes chunks and routes by each chunk at once', async () => {
+    const chunk = (i: number, entries: ReturnType<typeof leader>[]) => ({
+      eventId: `c4.${i}`,
+      at: new Date().toISOString(),
+      version: 4,
+      chunk: i,
+      chunks: 2,
+      partitions: entries.map(entryOf),
+    });
+    events.emit('mapChanges', chunk(1, [leader(4, 3, 'n9', 2)]));
+    expect(sut.partition('orders', 3)).toMatchObject({ leader: 'n9', epoch: 2 });
+    events.emit('mapChanges', chunk(0, [leader(4, 1, 'n9', 2), leader(4, 2, 'n9', 2)]));
+    events.emit('mapChanges', chunk(1, [leader(4, 3, 'n9', 2)])); // a duplicate adds nothing
+    expect(sut.version).toBe(3);
+    events.emit('map', { ...announced(4, 3), chunks: 2 });
+    expect(sut.version).toBe(4);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(source.calls).toBe(1);
+  });
+
+  it('refetches when a chunk of an announced version is missing, or an inline entry is malformed', async () => {
+    source.map = { version: 5, resources: [resource('orders', 8, ['n3'], 4)] };
+    events.emit('mapChanges', {
+      ...announced(4, 0),
+      chunk: 0,
+      chunks: 2,
+      partitions: [entryOf(leader(4, 1, 'n9', 2))],
+    });
+    events.emit('map', { ...announced(4, 2), chunks: 2 });
+    expect(sut.version).toBe(3);
+    await jest.advanceTimersByTimeAsync(60); // the certain gap: refetch after the jitter only
+    expect(source.calls).toBe(2);
+    expect(sut.version).toBe(5);
+
+    source.map = { version: 6, resources: [resource('orders', 8, ['n3'], 5)] };
+    events.emit('map', {
+      ...announced(6, 1),
+      partitions: [{ ...entryOf(leader(6, 1, 'n9', 9)), isr: 'n9' }],
+    });
+    expect(sut.partition('orders', 1).epoch).toBe(4); // nothing of the malformed version applied
+    await jest.advanceTimersByTimeAsync(60);
+    expect(source.calls).toBe(3);
+    expect(sut.partition('orders', 1)).toMatchObject({ leader: 'n3', epoch: 5 });
+  });
+
   it('advances version by version from leader events alone, without fetching', async () => {
     events.emit('partitionLeader', leader(4, 1, 'n9', 2));
     events.emit('partitionLeader', leader(4, 2, null, 2));

@@ -42,8 +42,9 @@ export interface PartitionMapClientOptions {
    */
   refetchJitterMs?: number;
   /**
-   * How long leader events of a version may wait for their `events.map` (which is published
-   * right after them) before the version counts as lost and the map is refetched. Default 250 ms.
+   * How long entries of a version (chunks, leader events) may wait for their `events.map`
+   * (published right after them) before the version counts as lost and the map is refetched.
+   * Default 250 ms.
    */
   gapGraceMs?: number;
   logger?: ClientLogger;
@@ -60,7 +61,7 @@ interface IndexedResource {
   byPartition: Map<number, Entry>;
 }
 
-/** One `events.partition.leader`, checked. */
+/** One changed entry of a version (from `events.map`, a chunk or a leader event), checked. */
 interface LeaderDelta {
   version: number;
   resource: string;
@@ -76,7 +77,7 @@ interface LeaderDelta {
 interface PendingVersion {
   /** By resource and partition (a duplicate delivery replaces, never adds). */
   deltas: Map<string, LeaderDelta>;
-  /** From its `events.map`: how many deltas make the version, or that only a fetch can. */
+  /** From its `events.map`: how many entries make the version, or that only a fetch can. */
   announced: { changes: number; full: boolean } | null;
   /** `received` when its first event arrived (a fetch started later must cover it). */
   receivedAt: number;
@@ -107,7 +108,9 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((s) => typeof s === 'string');
 
-function parseLeaderDelta(payload: unknown, version: number): LeaderDelta | null {
+/** One changed entry of map `version` (a leader event, or an element of `partitions`); null if malformed. */
+function parseDelta(payload: unknown, version: number): LeaderDelta | null {
+  if (typeof payload !== 'object' || payload === null) return null;
   const e = payload as Partial<Record<keyof LeaderDelta, unknown>>;
   if (typeof e.resource !== 'string' || !isInt(e.partition) || e.partition < 0) return null;
   if (!isInt(e.epoch) || e.epoch < 0 || !isStringArray(e.isr)) return null;
@@ -124,18 +127,32 @@ function parseLeaderDelta(payload: unknown, version: number): LeaderDelta | null
   };
 }
 
+/** A message's `partitions` list, all or nothing (a malformed one leaves its version incomplete). */
+function parseDeltas(list: unknown, version: number): LeaderDelta[] | null {
+  if (!Array.isArray(list)) return null;
+  const deltas: LeaderDelta[] = [];
+  for (const item of list) {
+    const d = parseDelta(item, version);
+    if (!d) return null;
+    deltas.push(d);
+  }
+  return deltas;
+}
+
 /**
  * The partition map, kept live: bootstrapped from the coordinator, then advanced version by
- * version from events, without refetching. Each map version V is published as one
- * `events.partition.leader` per changed partition followed by `events.map { version: V, changes }`.
+ * version from events, without refetching. Each map version V's changed entries come in
+ * `events.map { version: V, changes, partitions }`, one message (or, for a version of more than
+ * MAP_EVENT_MAX_ENTRIES changes, in `events.map.changes` chunks before it); a custom event
+ * source may also feed the per-partition `events.partition.leader` events.
  *
- * - A leader event is applied to routing as soon as it arrives, when it is newer (map version)
+ * - A changed entry is applied to routing as soon as it arrives, when it is newer (map version)
  *   than what the partition holds and not of an older leader epoch.
- * - Events are buffered per version; once the client holds V-1 and has `events.map` V and all
- *   `changes` leader events of V, it holds V (and then any complete later versions, in order).
- * - A real gap (a version whose events went missing, a resource created or deleted, a leader
- *   event for a resource or partition the client does not know, an `events.map` without
- *   `changes` from an older coordinator) makes it refetch, after a random jitter and coalesced.
+ * - Entries are buffered per version; once the client holds V-1 and has `events.map` V and all
+ *   `changes` entries of V, it holds V (and then any complete later versions, in order).
+ * - A real gap (a version whose entries went missing, a resource created or deleted, an entry
+ *   for a resource or partition the client does not know, an `events.map` without `changes`
+ *   or entries from an older coordinator) makes it refetch, after a random jitter and coalesced.
  * - A fetched map never takes a partition back: an entry from an event newer than the map is kept.
  *
  * `version` is the newest version held in full; entries may be newer (applied from events).
@@ -332,16 +349,23 @@ export class PartitionMapClient {
     let known = true;
     switch (kind) {
       case 'partitionLeader': {
-        const delta = parseLeaderDelta(payload, version);
         // A malformed one leaves its version incomplete: the gap check refetches.
-        if (!delta) return;
-        this.pendingAt(version).deltas.set(`${delta.partition}/${delta.resource}`, delta);
-        known = this.apply(delta);
+        const delta = parseDelta(payload, version);
+        if (delta) known = this.take(version, [delta]);
+        break;
+      }
+      case 'mapChanges': {
+        const deltas = parseDeltas((payload as { partitions?: unknown }).partitions, version);
+        if (deltas) known = this.take(version, deltas);
         break;
       }
       case 'map': {
-        const e = payload as { changes?: unknown; full?: unknown };
+        const e = payload as { changes?: unknown; full?: unknown; partitions?: unknown };
         const expressible = isInt(e.changes) && e.changes >= 0 && e.full !== true;
+        // The version's entries inline (a coordinator that sends them): usually all there is to it.
+        const inline =
+          expressible && e.partitions !== undefined ? parseDeltas(e.partitions, version) : null;
+        if (inline) known = this.take(version, inline);
         this.pendingAt(version).announced = {
           changes: expressible ? (e.changes as number) : 0,
           full: !expressible,
@@ -371,8 +395,19 @@ export class PartitionMapClient {
     return p;
   }
 
+  /** Buffers changed entries of `version` and routes by them now; false if one names the unknown. */
+  private take(version: number, deltas: LeaderDelta[]): boolean {
+    const pending = this.pendingAt(version);
+    let known = true;
+    for (const d of deltas) {
+      pending.deltas.set(`${d.partition}/${d.resource}`, d);
+      if (!this.apply(d)) known = false;
+    }
+    return known;
+  }
+
   /**
-   * Routes by a leader event now if it is newer (by map version) than the partition's entry and
+   * Routes by a changed entry now if it is newer (by map version) than the partition's entry and
    * not of an older leader epoch. Returns false when the resource or partition is unknown.
    */
   private apply(d: LeaderDelta): boolean {
@@ -413,8 +448,8 @@ export class PartitionMapClient {
 
   /**
    * A refetch after a random jitter. Sooner when the gap is certain (an `events.map` came that
-   * cannot be applied: the leader events before it are missing, or it needs a fetch); after the
-   * grace when only leader events arrived so far (their `events.map` is likely on its way). When
+   * cannot be applied: entries of its version are missing, or it needs a fetch); after the
+   * grace when only chunks or leader events arrived so far (their `events.map` is likely on its way). When
    * the timer fires, nothing is fetched if the events filled the gap meanwhile.
    */
   private scheduleCatchUp(certain: boolean, afterMs = certain ? 0 : this.graceMs): void {

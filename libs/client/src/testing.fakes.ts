@@ -1,4 +1,4 @@
-import { type MapResourceV1, type MapViewV1 } from '@tessera/contracts';
+import { type MapResourceV1, type MapViewV1, mapVersionMessages } from '@tessera/contracts';
 import { type MapEventKind, type MapEventSource } from './map-events';
 import { type MapSource } from './map-source';
 
@@ -60,17 +60,27 @@ export interface PartitionChange {
 }
 
 /**
+ * How a FakeCoordinator's versions reach the client: as natsMapEvents delivers what
+ * map.service.ts publishes (the entries in `events.map`, or in `events.map.changes` chunks of
+ * at most `maxEntries` before it), or as a custom source of `events.partition.leader` would.
+ */
+export type Delivery = { kind: 'map'; maxEntries: number } | { kind: 'leader-events' };
+
+/**
  * The coordinator's side of the map, as map.service.ts writes it: every commit is one map
- * version, announced as one `events.partition.leader` per changed partition, then `events.map`
- * with how many there were (or `full` when a resource came or went). Keeps every version's map,
- * so a fetch can be answered with any version that was current while it was in flight.
+ * version, announced by `events.map` with its changed entries (or `full` when a resource came or
+ * went). Keeps every version's map, so a fetch can be answered with any version that was
+ * current while it was in flight.
  */
 export class FakeCoordinator {
   version: number;
   private readonly resources = new Map<string, MapResourceV1>();
   private readonly history = new Map<number, MapViewV1>();
 
-  constructor(initial: MapViewV1) {
+  constructor(
+    initial: MapViewV1,
+    private readonly delivery: Delivery = { kind: 'map', maxEntries: 1_000 },
+  ) {
     this.version = initial.version;
     for (const r of initial.resources) this.resources.set(r.name, structuredClone(r));
     this.history.set(this.version, this.snapshot());
@@ -97,30 +107,49 @@ export class FakeCoordinator {
   /** Commits partition changes as one version; returns the events in publication order. */
   change(changes: PartitionChange[]): Published[] {
     const version = this.bump();
-    const events: Published[] = changes.map((c) => {
+    for (const c of changes) {
       const r = this.resources.get(c.resource);
       if (!r) throw new Error(`no resource ${c.resource}`);
-      const { resource, ...entry } = c;
+      const { resource: _resource, ...entry } = c;
       r.partitions[c.partition] = { ...entry };
-      return { kind: 'partitionLeader', payload: { ...this.envelope(version), resource, ...entry } };
-    });
-    events.push(this.announce(version, events.length, false, 'PARTITIONS_CHANGED'));
+    }
     this.history.set(version, this.snapshot());
-    return events;
+    if (this.delivery.kind === 'leader-events') {
+      const events: Published[] = changes.map((c) => ({
+        kind: 'partitionLeader',
+        payload: { ...this.envelope(version), ...c },
+      }));
+      events.push(
+        this.announce(version, {
+          changes: events.length,
+          full: false,
+          reason: 'PARTITIONS_CHANGED',
+        }),
+      );
+      return events;
+    }
+    const { chunks, announce } = mapVersionMessages(version, changes, this.delivery.maxEntries);
+    return [
+      ...chunks.map((c): Published => ({
+        kind: 'mapChanges',
+        payload: { ...this.envelope(version), ...c },
+      })),
+      this.announce(version, announce),
+    ];
   }
 
   create(view: MapResourceV1): Published[] {
     const version = this.bump();
     this.resources.set(view.name, structuredClone(view));
     this.history.set(version, this.snapshot());
-    return [this.announce(version, 0, true, 'RESOURCE_CREATED')];
+    return [this.announce(version, { changes: 0, full: true, reason: 'RESOURCE_CREATED' })];
   }
 
   delete(name: string): Published[] {
     const version = this.bump();
     this.resources.delete(name);
     this.history.set(version, this.snapshot());
-    return [this.announce(version, 0, true, 'RESOURCE_DELETED')];
+    return [this.announce(version, { changes: 0, full: true, reason: 'RESOURCE_DELETED' })];
   }
 
   private bump(): number {
@@ -131,8 +160,8 @@ export class FakeCoordinator {
     return { eventId: `e-${version}-${Math.random()}`, at: new Date().toISOString(), version };
   }
 
-  private announce(version: number, changes: number, full: boolean, reason: string): Published {
-    return { kind: 'map', payload: { ...this.envelope(version), changes, full, reason } };
+  private announce(version: number, fields: Record<string, unknown>): Published {
+    return { kind: 'map', payload: { ...this.envelope(version), ...fields } };
   }
 
   private snapshot(): MapViewV1 {

@@ -69,6 +69,8 @@ export const Subjects = {
     nodeState: 'events.node.state',
     partitionLeader: 'events.partition.leader',
     map: 'events.map',
+    /** A large map version's changed entries, in chunks (see MapChangesEventV1). */
+    mapChanges: 'events.map.changes',
     /** Internal: the coordinator announces a registration so health can track the node. */
     nodeRegistered: 'events.internal.node.registered',
     /** Internal: health announces a liveness change (the coordinator republishes node.state). */

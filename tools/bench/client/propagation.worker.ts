@@ -2,7 +2,8 @@
  * Hosts a share of the benchmark's PartitionMapClients, each with its own NATS connection, and
  * records when each one routes to each new leader. Started by client.bench.ts (Node IPC).
  *
- * A leader change is known by its `events.partition.leader` event (partition, new epoch, `at` =
+ * A leader change is known by the map message that carries it to the clients (`events.map` with
+ * the version's entries inline, or an `events.map.changes` chunk; partition, new epoch, `at` =
  * the map change's transaction time). A client has applied it once its route for that partition
  * (`partition(resource, p)`, the lookup behind `route(resource, key)`) has that epoch or a later
  * one. Route is checked at every moment it can change: right after the client's own event is delivered (the leader hint) and right after each
@@ -11,7 +12,7 @@
  * tracked), and every client is checked once when it is registered.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type Msg, type NatsConnection } from 'nats';
 import {
   HttpMapSource,
   type MapEventSource,
@@ -64,27 +65,35 @@ let regressions = 0;
 let mapFetches = 0;
 let fetchFailures = 0;
 
-/** Registers the change an event announces; true when it is new to this worker. */
+/** The changed entries a map message carries (`events.map` inline, `events.map.changes`). */
+function entriesOf(payload: unknown): { partition: unknown; epoch: unknown; resource: unknown }[] {
+  const list = (payload as { partitions?: unknown } | null)?.partitions;
+  return Array.isArray(list)
+    ? (list as { partition: unknown; epoch: unknown; resource: unknown }[])
+    : [];
+}
+
+/** Registers the leader changes a map message carries; true when one is new to this worker. */
 function register(payload: unknown): boolean {
-  const e = payload as {
-    resource?: unknown;
-    partition?: unknown;
-    epoch?: unknown;
-    at?: unknown;
-  } | null;
-  if (typeof e !== 'object' || e === null || e.resource !== config.resource) return false;
-  if (typeof e.partition !== 'number' || typeof e.epoch !== 'number') return false;
-  if (typeof e.at !== 'string') return false;
-  const atMs = Date.parse(e.at);
-  if (Number.isNaN(atMs) || e.epoch <= (highest.get(e.partition) ?? 0)) return false;
-  highest.set(e.partition, e.epoch);
-  changes.set(`${e.partition}@${e.epoch}`, {
-    partition: e.partition,
-    epoch: e.epoch,
-    atMs,
-    remaining: new Set(clients.map((_, i) => i)),
-  });
-  return true;
+  const at = (payload as { at?: unknown } | null)?.at;
+  if (typeof at !== 'string') return false;
+  const atMs = Date.parse(at);
+  if (Number.isNaN(atMs)) return false;
+  let fresh = false;
+  for (const e of entriesOf(payload)) {
+    if (e.resource !== config.resource) continue;
+    if (typeof e.partition !== 'number' || typeof e.epoch !== 'number') continue;
+    if (e.epoch <= (highest.get(e.partition) ?? 0)) continue;
+    highest.set(e.partition, e.epoch);
+    changes.set(`${e.partition}@${e.epoch}`, {
+      partition: e.partition,
+      epoch: e.epoch,
+      atMs,
+      remaining: new Set(clients.map((_, i) => i)),
+    });
+    fresh = true;
+  }
+  return fresh;
 }
 
 /** The epoch `route()` answers for a key of `partition`; -1 while the client has no map yet. */
@@ -155,11 +164,15 @@ function countedSource(inner: MapSource, index: () => number): MapSource {
   };
 }
 
-/** Strips the delta fields from `events.map`, as an older coordinator sent it: every new version is a refetch. */
+/**
+ * Strips the delta fields from `events.map` and drops `events.map.changes`, as an older
+ * coordinator sent them: every new version is a refetch.
+ */
 function withoutDeltas(inner: MapEventSource): MapEventSource {
   return {
     subscribe(onEvent) {
       return inner.subscribe((kind, payload) => {
+        if (kind === 'mapChanges') return;
         if (kind !== 'map' || typeof payload !== 'object' || payload === null) {
           onEvent(kind, payload);
           return;
@@ -168,6 +181,8 @@ function withoutDeltas(inner: MapEventSource): MapEventSource {
           changes: _changes,
           full: _full,
           reason: _reason,
+          partitions: _partitions,
+          chunks: _chunks,
           ...rest
         } = payload as Record<string, unknown>;
         onEvent(kind, rest);
@@ -182,7 +197,7 @@ function probedEvents(inner: MapEventSource, index: number): MapEventSource {
     subscribe(onEvent) {
       return inner.subscribe((kind, payload) => {
         onEvent(kind, payload);
-        const fresh = kind === 'partitionLeader' && register(payload);
+        const fresh = register(payload);
         check(index, 'event');
         if (fresh) sweep();
       });
@@ -238,34 +253,34 @@ async function main(): Promise<void> {
   const observer = await connect({ servers: config.natsUrl, name: 'bench-observer' });
   connections.push(observer);
   const decoder = new TextDecoder();
-  observer.subscribe(fullSubject(config.cluster, Subjects.events.partitionLeader), {
-    callback: (err, msg) => {
-      if (err) return;
-      const received = Date.now();
-      let event: unknown;
-      try {
-        event = JSON.parse(decoder.decode(msg.data));
-      } catch {
-        return; // not JSON: nothing to track
-      }
-      const e = event as { resource?: unknown; partition?: unknown; epoch?: unknown; at?: unknown };
+  const onObserved = (err: Error | null, msg: Msg): void => {
+    if (err) return;
+    const received = Date.now();
+    let event: unknown;
+    try {
+      event = JSON.parse(decoder.decode(msg.data));
+    } catch {
+      return; // not JSON: nothing to track
+    }
+    const at = Date.parse(String((event as { at?: unknown } | null)?.at));
+    for (const e of entriesOf(event)) {
       if (
         e.resource === config.resource &&
         typeof e.partition === 'number' &&
         typeof e.epoch === 'number' &&
         e.epoch > (observed.get(e.partition) ?? 0)
       ) {
-        // How long the event itself took to reach a bare subscriber (commit, relay, NATS).
+        // How long the change itself took to reach a bare subscriber (commit, relay, NATS).
         observed.set(e.partition, e.epoch);
-        deliveries.push({
-          partition: e.partition,
-          epoch: e.epoch,
-          latencyMs: received - Date.parse(String(e.at)),
-        });
+        deliveries.push({ partition: e.partition, epoch: e.epoch, latencyMs: received - at });
       }
-      if (register(event)) sweep();
-    },
-  });
+    }
+    if (register(event)) sweep();
+  };
+  // The subjects the clients follow (natsMapEvents): the message that carries each change to them.
+  for (const subject of [Subjects.events.map, Subjects.events.mapChanges]) {
+    observer.subscribe(fullSubject(config.cluster, subject), { callback: onObserved });
+  }
   await observer.flush();
 
   const starts: Promise<void>[] = [];

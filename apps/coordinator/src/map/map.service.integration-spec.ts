@@ -176,7 +176,7 @@ describe(MapService.name, () => {
     expect(await a.sut.view('orders')).toMatchObject({ version: after.version });
   });
 
-  it('announces a version as leader deltas with replicas, then events.map counting them', async () => {
+  it('announces a version as leader deltas with replicas, then events.map counting and carrying them', async () => {
     const version = (await a.sut.view()).version + 1;
     await a.sut.applyPartitionChanges(changed(elect(0, 'kv-2', 3), elect(1, 'kv-2', 3)));
     const ofVersion = () => received.filter((r) => r.payload['version'] === version);
@@ -198,6 +198,11 @@ describe(MapService.name, () => {
     }
     expect(map.subject).toBe(fullSubject(t.cluster, 'events.map'));
     expect(map.payload).toMatchObject({ changes: 2, full: false, reason: 'PARTITIONS_CHANGED' });
+    // The same entries inline, so a routing client takes the version from this one message.
+    const entry = ({ eventId: _id, at: _at, version: _v, ...rest }: Record<string, unknown>) =>
+      rest;
+    expect(map.payload['partitions']).toEqual([entry(first.payload), entry(second.payload)]);
+    expect(map.payload['chunks']).toBeUndefined();
   });
 
   it('lets a client follow changes from the events alone, equal to a fresh read', async () => {

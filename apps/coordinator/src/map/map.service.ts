@@ -3,13 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import {
-  type MapEventV1,
+  type MapChangeV1,
   type MapResourceV1,
   type MapViewV1,
   type PartitionLeaderEventV1,
   type PartitionStateV1,
   type PartitionsChangedEventV1,
   Subjects,
+  mapVersionMessages,
 } from '@tessera/contracts';
 import { NetworkManager, OutboxRelay } from '@tessera/messaging';
 import {
@@ -48,7 +49,9 @@ function isPartitionsChanged(value: unknown): value is PartitionsChangedEventV1 
  * The partition map: target replicas (ours) joined with leader, epoch and ISR as consensus
  * committed them (a projection fed by `events.internal.partitions.changed`, applied only when
  * newer by partition epoch). Each applied batch bumps the map version and is announced publicly
- * as deltas: one `events.partition.leader` per changed partition, then `events.map` counting them.
+ * as deltas: one `events.partition.leader` per changed partition, then `events.map` counting
+ * them and carrying the same entries (or, past MAP_EVENT_MAX_ENTRIES, `events.map.changes`
+ * chunks before it) for routing clients.
  */
 @Injectable()
 export class MapService implements OnApplicationBootstrap {
@@ -211,26 +214,25 @@ export class MapService implements OnApplicationBootstrap {
       );
       if (updated.length === 0) return null;
       const version = await nextMapVersion(m);
-      const events: OutboxEvent[] = updated.map((row) => {
-        const event: Omit<PartitionLeaderEventV1, 'eventId' | 'at'> = {
-          version,
-          resource: row.resource,
-          partition: row.partition,
-          leader: row.leader,
-          epoch: Number(row.leader_epoch),
-          isr: row.isr,
-          replicas: row.replicas,
-        };
-        return { subject: Subjects.events.partitionLeader, payload: { ...event } };
-      });
-      // Last, so a client that has all `changes` deltas of this version can apply it without a fetch.
-      const announced: Omit<MapEventV1, 'eventId' | 'at'> = {
-        version,
-        changes: events.length,
-        full: false,
-        reason: 'PARTITIONS_CHANGED',
-      };
-      events.push({ subject: Subjects.events.map, payload: { ...announced } });
+      const entries: MapChangeV1[] = updated.map((row) => ({
+        resource: row.resource,
+        partition: row.partition,
+        leader: row.leader,
+        epoch: Number(row.leader_epoch),
+        isr: row.isr,
+        replicas: row.replicas,
+      }));
+      const events: OutboxEvent[] = entries.map((entry) => ({
+        subject: Subjects.events.partitionLeader,
+        payload: { version, ...entry } satisfies Omit<PartitionLeaderEventV1, 'eventId' | 'at'>,
+      }));
+      // Then the same entries for routing clients, whole versions in one message where they fit
+      // (a message per version, not one per partition, to each of their connections); the
+      // announcement last, so a client that has it and its chunks holds the version.
+      const { chunks, announce } = mapVersionMessages(version, entries);
+      for (const chunk of chunks)
+        events.push({ subject: Subjects.events.mapChanges, payload: { ...chunk } });
+      events.push({ subject: Subjects.events.map, payload: { ...announce } });
       const stored = await appendBatchToOutbox(m, 'coordinator', events);
       return stored;
     });

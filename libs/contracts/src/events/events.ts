@@ -19,38 +19,101 @@ export interface NodeStateEventV1 extends EventEnvelopeV1 {
   previous: NodeState | null;
 }
 
-/**
- * `events.partition.leader` (public): one partition's entry as of map `version`; leader null when
- * the partition is offline. Together with `replicas` it carries everything a map entry has, so a
- * client can apply it as a delta.
- */
-export interface PartitionLeaderEventV1 extends EventEnvelopeV1 {
+/** One partition's entry as of a map version: everything a `GET /map` entry has, and its resource. */
+export interface MapChangeV1 {
   resource: string;
   partition: number;
+  /** null when the partition is offline. */
   leader: string | null;
   epoch: number;
   isr: string[];
-  /** The replica list, preferred leader first, as in `GET /map` (an additive field). */
+  /** The replica list, preferred leader first, as in `GET /map`. */
   replicas: string[];
 }
 
+/**
+ * `events.partition.leader` (public): one partition's entry as of map `version`; leader null when
+ * the partition is offline. Together with `replicas` (an additive field) it carries everything a
+ * map entry has, so a consumer can apply it as a delta.
+ */
+export type PartitionLeaderEventV1 = EventEnvelopeV1 & MapChangeV1;
+
 /** Why a map version was made (`events.map` `reason`). */
-export const MAP_CHANGE_REASONS = ['PARTITIONS_CHANGED', 'RESOURCE_CREATED', 'RESOURCE_DELETED'] as const;
+export const MAP_CHANGE_REASONS = [
+  'PARTITIONS_CHANGED',
+  'RESOURCE_CREATED',
+  'RESOURCE_DELETED',
+] as const;
 export type MapChangeReasonV1 = (typeof MAP_CHANGE_REASONS)[number];
 
 /**
  * `events.map` (public): map `version` was committed. The delta fields (`changes`, `full`,
- * `reason`) are additive: a consumer that ignores them refetches `GET /map` on each version.
+ * `reason`, `partitions`, `chunks`) are additive: a consumer that ignores them refetches
+ * `GET /map` on each version.
  */
 export interface MapEventV1 extends EventEnvelopeV1 {
-  /** How many `events.partition.leader` events carry this same version (published before this one). */
+  /** How many partitions changed in this version (each also has its `events.partition.leader`, published before this one). */
   changes: number;
   /**
-   * True when this version cannot be rebuilt from those events (a resource was created or
+   * True when this version cannot be rebuilt from its changes (a resource was created or
    * deleted): a client holding the previous version must refetch the map.
    */
   full: boolean;
   reason: MapChangeReasonV1;
+  /**
+   * The changed entries themselves, when there are at most MAP_EVENT_MAX_ENTRIES of them: one
+   * message makes the whole version (a client needs nothing else).
+   */
+  partitions?: MapChangeV1[];
+  /** Otherwise: how many `events.map.changes` messages carry them (published before this one). */
+  chunks?: number;
+}
+
+/**
+ * `events.map.changes` (public, additive): a share of a large version's changed entries, for
+ * versions with more than MAP_EVENT_MAX_ENTRIES of them (a failover of thousands of partitions).
+ */
+export interface MapChangesEventV1 extends EventEnvelopeV1 {
+  /** 0-based, of `chunks`. */
+  chunk: number;
+  chunks: number;
+  partitions: MapChangeV1[];
+}
+
+/**
+ * Entries per map message: a routing client takes a version of up to this many changes as one
+ * message (about 120 KB at most, well under NATS's 1 MB default max_payload).
+ */
+export const MAP_EVENT_MAX_ENTRIES = 1_000;
+
+/**
+ * How a version of partition changes goes out to routing clients: inline in `events.map` when
+ * it fits one message, else in `events.map.changes` chunks before the announcement.
+ */
+export function mapVersionMessages(
+  version: number,
+  changes: MapChangeV1[],
+  maxEntries = MAP_EVENT_MAX_ENTRIES,
+): {
+  chunks: Omit<MapChangesEventV1, 'eventId' | 'at'>[];
+  announce: Omit<MapEventV1, 'eventId' | 'at'>;
+} {
+  const base = {
+    version,
+    changes: changes.length,
+    full: false,
+    reason: 'PARTITIONS_CHANGED',
+  } as const;
+  if (changes.length <= maxEntries)
+    return { chunks: [], announce: { ...base, partitions: changes } };
+  const count = Math.ceil(changes.length / maxEntries);
+  const chunks = Array.from({ length: count }, (_, chunk) => ({
+    version,
+    chunk,
+    chunks: count,
+    partitions: changes.slice(chunk * maxEntries, (chunk + 1) * maxEntries),
+  }));
+  return { chunks, announce: { ...base, chunks: count } };
 }
 
 /** `events.internal.node.registered` (coordinator → health). */
@@ -66,7 +129,14 @@ export interface NodeLivenessEventV1 extends InternalEventEnvelopeV1 {
   previous: LivenessState | null;
 }
 
-export const PARTITION_CHANGE_REASONS = ['INITIALIZE', 'ELECTION', 'DELETE', 'ISR_CHANGE', 'REASSIGN', 'LEADER_MOVE'] as const;
+export const PARTITION_CHANGE_REASONS = [
+  'INITIALIZE',
+  'ELECTION',
+  'DELETE',
+  'ISR_CHANGE',
+  'REASSIGN',
+  'LEADER_MOVE',
+] as const;
 
 /** `events.internal.partitions.changed` (consensus → coordinator, replication, recovery). */
 export interface PartitionsChangedEventV1 extends InternalEventEnvelopeV1 {
