@@ -12,13 +12,14 @@
  *    and cluster), a resource, and 100 PartitionMapClients (each its own NATS connection) spread
  *    over a few worker processes. Rounds change leaders for real (drain a node until empty, then
  *    return it; SIGKILL the node leading most partitions, then restart it). For each client and
- *    each leader change: from the `at` of its `events.partition.leader` event (stamped in the
- *    coordinator's map-change transaction; same machine, same clock) to the moment the client's
- *    `route()` returns the new epoch. Baseline: the same clients without events, refetching the
- *    map every second (a Helix spectator without watches, Kafka's metadata refresh). Previous
- *    behaviour: the same clients fed `events.map` without its delta fields (as an older
- *    coordinator sent it), so every new map version makes every client refetch the map.
- *    Also reported: the event's own delivery time (from `at` to a bare subscriber in a worker:
+ *    each leader change: from the `at` of the map message carrying it (`events.map` with the
+ *    version's entries, or an `events.map.changes` chunk; stamped in the coordinator's map-change
+ *    transaction; same machine, same clock) to the moment the client's `route()` returns the new
+ *    epoch. Baseline: the same clients without events, refetching the map every second (a Helix
+ *    spectator without watches, Kafka's metadata refresh). Previous behaviour: the same clients
+ *    fed `events.map` without its delta fields or entries (as an older coordinator sent it), so
+ *    every new map version makes every client refetch the map.
+ *    Also reported: the message's own delivery time (from `at` to a bare subscriber in a worker:
  *    the floor for any client), how much of it is the coordinator's (from `at` to publication on
  *    NATS, its `tessera_outbox_publish_delay_seconds` histogram scraped around each round, as
  *    bucket upper bounds) and the worker processes' event-loop delay p99 (the subscribers' share
