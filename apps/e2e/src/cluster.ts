@@ -11,6 +11,7 @@ import {
   type TestEnv,
   waitFor,
 } from '@tessera/testing';
+import { type BlockedLoop, blockEventLoop } from './faults/event-loop-block';
 
 export const SERVICES = ['coordinator', 'health', 'consensus', 'replication', 'recovery'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -269,9 +270,10 @@ export class TestCluster {
       TESSERA_NODE_RACK: node.rack,
       KV_DATA_DIR: join(this.dataDir, node.id),
     });
+    // A free inspector port if one is ever opened (SIGUSR1: blockEventLoop, or a developer).
     const proc = this.nodeLauncher
       ? this.nodeLauncher(node, env)
-      : startApp('kv-node', env, node.id);
+      : startApp('kv-node', env, node.id, ['--inspect-port=0']);
     this.nodes.set(node.id, proc);
     return proc;
   }
@@ -303,6 +305,11 @@ export class TestCluster {
   resume(name: string): void {
     this.processOf(name).signal('SIGCONT');
     this.setPaused(name, false);
+  }
+
+  /** Blocks a kv-node's or service's event loop for `ms`, the process alive with TCP up (S4). */
+  blockEventLoop(name: string, ms: number): Promise<BlockedLoop> {
+    return blockEventLoop(this.processOf(name), ms);
   }
 
   isRunning(name: string): boolean {

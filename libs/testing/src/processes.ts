@@ -27,11 +27,19 @@ function childNodeArgs(): string[] {
   return (process.env['TESSERA_CHILD_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 }
 
-/** Starts `node dist/apps/<app>/main.js` with the given environment, as a real process. */
-export function startApp(app: string, env: Record<string, string>, name = app): AppProcess {
+/**
+ * Starts `node dist/apps/<app>/main.js` with the given environment, as a real process;
+ * `nodeArgs` go to node before main.js (after TESSERA_CHILD_NODE_ARGS).
+ */
+export function startApp(
+  app: string,
+  env: Record<string, string>,
+  name = app,
+  nodeArgs: string[] = [],
+): AppProcess {
   const main = join(WORKSPACE_ROOT, 'dist/apps', app, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [...childNodeArgs(), main], {
+  const child = spawn(process.execPath, [...childNodeArgs(), ...nodeArgs, main], {
     cwd: WORKSPACE_ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

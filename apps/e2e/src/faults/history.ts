@@ -98,7 +98,17 @@ export interface CommandOutcome {
 export interface FaultMark {
   type: 'fault';
   t: number;
-  action: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'restart' | 'replay' | 'heal' | 'drain' | 'join';
+  action:
+    | 'SIGKILL'
+    | 'SIGSTOP'
+    | 'SIGCONT'
+    | 'restart'
+    | 'replay'
+    | 'heal'
+    | 'drain'
+    | 'join'
+    | 'loop-block'
+    | 'loop-release';
   target: string;
 }
 
