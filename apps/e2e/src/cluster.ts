@@ -40,6 +40,8 @@ export interface ClusterOptions {
   nodeLauncher?: (node: KvNodeSpec, env: Record<string, string>) => AppProcess;
   /** A NATS server of the suite's own (e.g. one it kills), instead of the shared one. */
   natsUrl?: string;
+  /** Environment of one kv-node's own on top of the cluster's (e.g. its NATS through a proxy). */
+  nodeEnv?: (node: KvNodeSpec) => Record<string, string>;
   /** A Postgres server of the suite's own (e.g. one it restarts), instead of the shared one. */
   postgresUrl?: string;
 }
@@ -167,6 +169,7 @@ export class TestCluster {
     readonly adminToken: string,
     private readonly extraEnv: Record<string, string>,
     private readonly nodeLauncher?: ClusterOptions['nodeLauncher'],
+    private readonly nodeEnv?: ClusterOptions['nodeEnv'],
   ) {}
 
   static async start(
@@ -188,6 +191,7 @@ export class TestCluster {
       options.adminToken ?? 'e2e-admin-token',
       options.env ?? {},
       options.nodeLauncher,
+      options.nodeEnv,
     );
     TestCluster.running.add(cluster);
     try {
@@ -269,6 +273,7 @@ export class TestCluster {
       TESSERA_NODE_ZONE: node.zone,
       TESSERA_NODE_RACK: node.rack,
       KV_DATA_DIR: join(this.dataDir, node.id),
+      ...this.nodeEnv?.(node),
     });
     // A free inspector port if one is ever opened (SIGUSR1: blockEventLoop, or a developer).
     const proc = this.nodeLauncher

@@ -108,7 +108,8 @@ export interface FaultMark {
     | 'drain'
     | 'join'
     | 'loop-block'
-    | 'loop-release';
+    | 'loop-release'
+    | 'isolate';
   target: string;
 }
 

@@ -31,6 +31,8 @@ export interface WrittenFleetOptions {
   natsUrl?: string;
   /** A Postgres server of the suite's own (see ClusterOptions). */
   postgresUrl?: string;
+  /** One kv-node's own environment (see ClusterOptions). */
+  nodeEnv?: (node: KvNodeSpec) => Record<string, string>;
 }
 
 /** A node SIGKILLed and the partitions it led failed over (`failover`). */
@@ -78,6 +80,7 @@ export class WrittenFleet {
       env: options.env,
       natsUrl: options.natsUrl,
       postgresUrl: options.postgresUrl,
+      nodeEnv: options.nodeEnv,
     });
     let fleet: WrittenFleet | undefined;
     try {

@@ -1,0 +1,89 @@
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
+
+interface Pair {
+  client: Socket;
+  upstream: Socket | null;
+  /** Cut off: whatever either side sends is read and dropped, as a partition loses packets. */
+  dark: boolean;
+}
+
+/**
+ * A TCP proxy between one process and its NATS server that the test can cut (RELIABILITY S7):
+ * while isolated, connections stay open but nothing gets through in either direction, and new
+ * ones are accepted and left dark, as when packets are dropped rather than refused. On heal the
+ * dark connections are reset (a long partition's TCP connections rarely survive it) and new
+ * ones go through again.
+ */
+export class CuttableProxy {
+  private readonly pairs = new Set<Pair>();
+  private isolated = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  static async start(targetUrl: string): Promise<CuttableProxy> {
+    const target = new URL(targetUrl.split(',')[0].replace(/^nats:/, 'http:'));
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+    const proxy = new CuttableProxy(server, address.port, {
+      host: target.hostname,
+      port: Number(target.port || 4222),
+    });
+    server.on('connection', (client) => proxy.accept(client));
+    return proxy;
+  }
+
+  /** The URL the isolated process is given instead of the server's. */
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  isolate(): void {
+    this.isolated = true;
+    for (const pair of this.pairs) pair.dark = true;
+  }
+
+  heal(): void {
+    this.isolated = false;
+    for (const pair of [...this.pairs]) if (pair.dark) this.drop(pair);
+  }
+
+  async close(): Promise<void> {
+    for (const pair of [...this.pairs]) this.drop(pair);
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    const pair: Pair = { client, upstream: null, dark: this.isolated };
+    this.pairs.add(pair);
+    client.on('error', () => this.drop(pair));
+    client.on('close', () => this.drop(pair));
+    client.on('data', (chunk) => {
+      if (!pair.dark) pair.upstream?.write(chunk);
+    });
+    if (pair.dark) return; // accepted, and nothing ever reaches the server
+    const upstream = tcpConnect(this.target.port, this.target.host);
+    pair.upstream = upstream;
+    client.pause(); // until the server side is up, so nothing is dropped
+    upstream.on('connect', () => client.resume());
+    upstream.on('data', (chunk) => {
+      if (!pair.dark) client.write(chunk);
+    });
+    upstream.on('error', () => this.drop(pair));
+    upstream.on('close', () => this.drop(pair));
+  }
+
+  private drop(pair: Pair): void {
+    if (!this.pairs.delete(pair)) return;
+    pair.client.destroy();
+    pair.upstream?.destroy();
+  }
+}

@@ -1,0 +1,159 @@
+import { TEST_NATS_URL, waitFor } from '@tessera/testing';
+import { CuttableProxy } from './cuttable-proxy';
+import { History } from './history';
+import { type KvWriter } from './kv-writer';
+import { type ControlPlaneRecorder } from './recorder';
+import { WrittenFleet } from './written-fleet';
+
+const NODES = [1, 2, 3, 4].map((i) => ({ id: `kv-${i}`, zone: `z${i}`, rack: `r${i}` }));
+const RESOURCE = 'orders';
+const PARTITIONS = 8;
+const ISOLATION_MS = 20_000;
+/** From the node's last heartbeat to DEAD: ~1 s measured; room for a loaded CI machine. */
+const DETECTION_BOUND_MS = 3_000;
+const CATCH_UP_MS = 30_000;
+
+/**
+ * RELIABILITY S7: a leader node cut off from NATS for 20 s, then healed. Every kv-node reaches
+ * NATS through a proxy of its own; cutting the leader's drops everything either way while its
+ * TCP connections stay open (heartbeat thread included). It must be DEAD within detection time,
+ * its partitions led elsewhere within 1 s of that, nothing acknowledged at its old epoch, and
+ * after the heal it is back, a follower, with every ISR whole again within 30 s.
+ */
+describe('faults: a leader node isolated from NATS for 20 s, then healed (S7)', () => {
+  let recorder: ControlPlaneRecorder;
+  let writer: KvWriter;
+  const history = new History('s7-leader-node-isolation');
+  const proxies = new Map<string, CuttableProxy>();
+
+  let fleet: WrittenFleet;
+  const orders = () => fleet.resource();
+  const withLogs = (error: unknown): never => fleet.withLogs(error);
+
+  beforeAll(async () => {
+    for (const node of NODES) proxies.set(node.id, await CuttableProxy.start(TEST_NATS_URL));
+    fleet = await WrittenFleet.start('s7', history, {
+      nodes: NODES,
+      resource: RESOURCE,
+      partitions: PARTITIONS,
+      nodeEnv: (node) => ({ TESSERA_NATS_URL: proxies.get(node.id)!.url }),
+    });
+    ({ recorder, writer } = fleet);
+  }, 120_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+    for (const proxy of proxies.values()) await proxy.close();
+  }, 60_000);
+
+  it('S7: DEAD within detection, new leaders within 1 s of it, nothing acknowledged at the old epoch, back in sync within 30 s of the heal', async () => {
+    const before = await orders();
+    const { node: isolated } = await fleet.topLeader();
+    const moved = before.partitions.filter((p) => p.leader === isolated);
+    expect(moved.length).toBeGreaterThan(0);
+
+    const isolatedAt = history.fault('isolate', isolated);
+    proxies.get(isolated)!.isolate();
+
+    const dead = await waitFor(
+      `${isolated} DEAD`,
+      () => fleet.events.nodeStates(isolated, isolatedAt).find((e) => e.body['state'] === 'DEAD'),
+      { timeoutMs: 10_000, intervalMs: 20 },
+    ).catch(withLogs);
+    expect(dead.at - isolatedAt).toBeLessThanOrEqual(DETECTION_BOUND_MS);
+    const grants = await waitFor(
+      'new-leader events for every partition the isolated node led',
+      () => {
+        const events = fleet.events.leaderEvents(RESOURCE, isolatedAt);
+        const firsts = moved.map((p) =>
+          events.find(
+            (e) =>
+              e.body['partition'] === p.partition &&
+              e.body['leader'] !== isolated &&
+              e.body['leader'] !== null &&
+              Number(e.body['epoch']) > p.epoch,
+          ),
+        );
+        return firsts.every((e) => e !== undefined) ? firsts : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 20 },
+    ).catch(withLogs);
+    for (const [i, grant] of grants.entries()) {
+      expect(Number(grant!.body['epoch'])).toBe(moved[i].epoch + 1);
+      expect(grant!.at - dead.at).toBeLessThanOrEqual(1_000);
+    }
+    const failedOverAt = Date.now();
+    await waitFor('writes acknowledged by the new leaders', () =>
+      moved.every((p) => writer.acked(p.partition, failedOverAt) > 0),
+    ).catch(withLogs);
+
+    // The partition lasts its 20 s.
+    await new Promise((r) => setTimeout(r, Math.max(0, isolatedAt + ISOLATION_MS - Date.now())));
+    const healedAt = history.fault('heal', isolated);
+    proxies.get(isolated)!.heal();
+
+    await waitFor(
+      `${isolated} ALIVE again`,
+      () => fleet.events.nodeStates(isolated, healedAt).some((e) => e.body['state'] === 'ALIVE'),
+      { timeoutMs: CATCH_UP_MS },
+    ).catch(withLogs);
+    await waitFor(
+      'the healed node to report itself a follower at the new epochs',
+      () => {
+        const report = recorder.report(isolated, healedAt);
+        return (
+          report !== undefined &&
+          moved.every((p) =>
+            report.some(
+              (r) =>
+                r.resource === RESOURCE &&
+                r.partition === p.partition &&
+                r.role !== 'LEADER' &&
+                BigInt(r.leaderEpoch) > BigInt(p.epoch),
+            ),
+          )
+        );
+      },
+      { timeoutMs: CATCH_UP_MS },
+    ).catch(withLogs);
+    // Caught up: every partition led, and every replica (the healed node's included) in the ISR.
+    const whole = await waitFor(
+      'every ISR whole again',
+      async () => {
+        const r = await fleet.sample();
+        return r.partitions.every((p) => p.leader !== null && p.isr.length === p.replicas.length)
+          ? r
+          : undefined;
+      },
+      { timeoutMs: Math.max(1_000, healedAt + CATCH_UP_MS - Date.now()), intervalMs: 250 },
+    ).catch(withLogs);
+    const caughtUpMs = Date.now() - healedAt;
+    expect(whole.partitions.some((p) => p.isr.includes(isolated))).toBe(true);
+
+    const afterHeal = Date.now();
+    await waitFor('writes acknowledged after the heal', () =>
+      moved.every((p) => writer.acked(p.partition, afterHeal) > 0),
+    ).catch(withLogs);
+    await writer.stop();
+
+    // Nothing acknowledged at the old epoch once the node was declared DEAD.
+    const invokes = new Map(history.of('invoke').map((i) => [i.id, i]));
+    const oldEpoch = new Map(moved.map((p) => [p.partition, p.epoch]));
+    const staleAcks = history
+      .of('ok')
+      .filter(
+        (o) => o.t >= dead.at && oldEpoch.get(invokes.get(o.id)!.partition) === Number(o.epoch),
+      );
+    expect(staleAcks).toEqual([]);
+    const lastGrant = Math.max(...grants.map((g) => g!.at));
+    console.log(
+      `S7: ${isolated} led ${moved.length} of ${PARTITIONS}; isolated ${ISOLATION_MS} ms: DEAD after ${dead.at - isolatedAt} ms, every new leader ${lastGrant - dead.at} ms after DEAD; every ISR whole ${caughtUpMs} ms after the heal`,
+    );
+  });
+
+  it('keeps every checker clean over the whole run (C1–C5)', async () => {
+    await fleet.expectClean();
+    expect(history.of('ok').length).toBeGreaterThan(100);
+    expect(history.of('grant').length).toBeGreaterThan(PARTITIONS);
+  });
+});
