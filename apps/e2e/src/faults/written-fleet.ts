@@ -8,7 +8,7 @@ import {
   type PartitionViewV1,
 } from '@tessera/contracts';
 import { waitFor } from '@tessera/testing';
-import { type EventLog, type KvNodeSpec, TestCluster } from '../cluster';
+import { type EventLog, type KvNodeSpec, type ObservedEvent, TestCluster } from '../cluster';
 import {
   checkAll,
   checkConvergence,
@@ -16,9 +16,15 @@ import {
   convergedAt,
   type Violation,
 } from './checkers';
-import { type History } from './history';
+import { type History, type PutOk } from './history';
 import { KvWriter } from './kv-writer';
 import { ControlPlaneRecorder } from './recorder';
+
+/**
+ * From a node's last heartbeat to DEAD, as fault scenarios assert it: the failover bench
+ * measures ~1 s; the bound leaves room for a loaded CI machine.
+ */
+export const DETECTION_BOUND_MS = 3_000;
 
 export interface WrittenFleetOptions {
   nodes: KvNodeSpec[];
@@ -181,6 +187,88 @@ export class WrittenFleet {
       { timeoutMs },
     ).catch(this.withLogs);
     return { victim, killedAt, moved, after, ms: Date.now() - killedAt };
+  }
+
+  /** The first `events.node.state` of `nodeId` entering `state` since `since`, once it came. */
+  nodeStateEvent(
+    nodeId: string,
+    state: string,
+    since: number,
+    timeoutMs = 10_000,
+  ): Promise<ObservedEvent> {
+    return waitFor(
+      `${nodeId} ${state}`,
+      () => this.events.nodeStates(nodeId, since).find((e) => e.body['state'] === state),
+      { timeoutMs, intervalMs: 20 },
+    ).catch(this.withLogs);
+  }
+
+  /**
+   * The first `events.partition.leader` since `since` naming another leader than `from`, at a
+   * higher epoch, for each of the partitions `moved` (as they were); once all of them came.
+   */
+  newLeaderEvents(
+    moved: readonly PartitionViewV1[],
+    from: string,
+    since: number,
+    timeoutMs = 10_000,
+  ): Promise<ObservedEvent[]> {
+    return waitFor(
+      `new-leader events for every partition ${from} led`,
+      () => {
+        const events = this.events.leaderEvents(this.options.resource, since);
+        const firsts = moved.map((p) =>
+          events.find(
+            (e) =>
+              e.body['partition'] === p.partition &&
+              e.body['leader'] !== from &&
+              e.body['leader'] !== null &&
+              Number(e.body['epoch']) > p.epoch,
+          ),
+        );
+        return firsts.every((e) => e !== undefined) ? (firsts as ObservedEvent[]) : undefined;
+      },
+      { timeoutMs, intervalMs: 20 },
+    ).catch(this.withLogs);
+  }
+
+  /** Waits until `nodeId` reports itself, since `since`, no leader at a newer epoch of each of `moved`. */
+  async steppedDown(
+    nodeId: string,
+    moved: readonly PartitionViewV1[],
+    since: number,
+    timeoutMs = 20_000,
+  ): Promise<void> {
+    await waitFor(
+      `${nodeId} to report itself a follower at the new epochs`,
+      () => {
+        const report = this.recorder.report(nodeId, since);
+        return (
+          report !== undefined &&
+          moved.every((p) =>
+            report.some(
+              (r) =>
+                r.resource === this.options.resource &&
+                r.partition === p.partition &&
+                r.role !== 'LEADER' &&
+                BigInt(r.leaderEpoch) > BigInt(p.epoch),
+            ),
+          )
+        );
+      },
+      { timeoutMs },
+    ).catch(this.withLogs);
+  }
+
+  /** Acknowledgements received at or after `since` carrying the epoch one of `moved` had. */
+  staleAcks(moved: readonly PartitionViewV1[], since: number): PutOk[] {
+    const invokes = new Map(this.history.of('invoke').map((i) => [i.id, i]));
+    const oldEpoch = new Map(moved.map((p) => [p.partition, p.epoch]));
+    return this.history
+      .of('ok')
+      .filter(
+        (o) => o.t >= since && oldEpoch.get(invokes.get(o.id)?.partition ?? -1) === Number(o.epoch),
+      );
   }
 
   /** Restarts a killed node with its id and data directory; resolves once it is ALIVE again. */
