@@ -5,6 +5,8 @@ interface Pair {
   upstream: Socket | null;
   /** Cut off: whatever either side sends is read and dropped, as a partition loses packets. */
   dark: boolean;
+  /** Half cut: what the server sends is dropped, what the process sends still gets through. */
+  deaf: boolean;
 }
 
 /**
@@ -17,6 +19,7 @@ interface Pair {
 export class CuttableProxy {
   private readonly pairs = new Set<Pair>();
   private isolated = false;
+  private deafened = false;
 
   private constructor(
     private readonly server: Server,
@@ -51,9 +54,16 @@ export class CuttableProxy {
     for (const pair of this.pairs) pair.dark = true;
   }
 
+  /** Asymmetric (S9): the process still reaches the server, but hears nothing back. */
+  deafen(): void {
+    this.deafened = true;
+    for (const pair of this.pairs) pair.deaf = true;
+  }
+
   heal(): void {
     this.isolated = false;
-    for (const pair of [...this.pairs]) if (pair.dark) this.drop(pair);
+    this.deafened = false;
+    for (const pair of [...this.pairs]) if (pair.dark || pair.deaf) this.drop(pair);
   }
 
   async close(): Promise<void> {
@@ -62,7 +72,7 @@ export class CuttableProxy {
   }
 
   private accept(client: Socket): void {
-    const pair: Pair = { client, upstream: null, dark: this.isolated };
+    const pair: Pair = { client, upstream: null, dark: this.isolated, deaf: this.deafened };
     this.pairs.add(pair);
     client.on('error', () => this.drop(pair));
     client.on('close', () => this.drop(pair));
@@ -75,7 +85,7 @@ export class CuttableProxy {
     client.pause(); // until the server side is up, so nothing is dropped
     upstream.on('connect', () => client.resume());
     upstream.on('data', (chunk) => {
-      if (!pair.dark) client.write(chunk);
+      if (!pair.dark && !pair.deaf) client.write(chunk);
     });
     upstream.on('error', () => this.drop(pair));
     upstream.on('close', () => this.drop(pair));

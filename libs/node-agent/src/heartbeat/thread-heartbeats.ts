@@ -1,7 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type ThreadConnection } from '@tessera/messaging';
-import { type HeartbeatChannel, type HeartbeatOutcome, type HeartbeatPlan } from './heartbeat-channel';
+import {
+  type HeartbeatChannel,
+  type HeartbeatOutcome,
+  type HeartbeatPlan,
+} from './heartbeat-channel';
 
 /**
  * How long the agent's loop may go without calling `alive()` before the thread stops beating.
@@ -11,6 +15,16 @@ import { type HeartbeatChannel, type HeartbeatOutcome, type HeartbeatPlan } from
  * loses this thread too, so detection of those is unchanged.
  */
 export const DEFAULT_STALL_LIMIT_MS = 5_000;
+
+/**
+ * The heartbeat connection pings the NATS server this often and gives up on it after 3 missed
+ * pongs (the service connections: 5 s). A node whose link delivers what it sends but not what
+ * it should receive (RELIABILITY S9) still got its heartbeats through, so it stayed ALIVE while
+ * it heard neither puts nor acknowledgements: its partitions had no leader that could serve.
+ * Now the thread notices within ~3 s that the server does not answer, and falls silent until a
+ * new connection works: the node is declared DEAD and its partitions fail over.
+ */
+export const HEARTBEAT_PING_INTERVAL_MS = 1_000;
 
 export interface ThreadHeartbeatsOptions {
   connection: ThreadConnection;
@@ -28,6 +42,7 @@ interface WorkerInput {
   connection: ThreadConnection;
   subject: string;
   stallLimitMs: number;
+  pingIntervalMs: number;
 }
 
 type FromWorker =
@@ -48,7 +63,9 @@ const nodeRequire: NodeJS.Require =
  */
 function heartbeatWorker(): void {
   const load = __non_webpack_require__ as NodeJS.Require;
-  const { parentPort, workerData } = load('node:worker_threads') as typeof import('node:worker_threads');
+  const { parentPort, workerData } = load(
+    'node:worker_threads',
+  ) as typeof import('node:worker_threads');
   const { readFileSync } = load('node:fs') as typeof import('node:fs');
   const input = workerData as WorkerInput;
   const nats = load(input.natsPath) as typeof import('nats');
@@ -62,15 +79,24 @@ function heartbeatWorker(): void {
   let seq = 0;
   let timer: NodeJS.Timeout | null = null;
   let nc: import('nats').NatsConnection | null = null;
+  /** False from a disconnect to the next reconnect: beats then would only queue, and go out late. */
+  let linked = false;
   let stopping = false;
 
   const beat = () => {
-    if (!plan || !nc || stopping) return;
+    if (!plan || !nc || !linked || stopping) return;
     // The agent's loop has stalled for too long: fall silent, as a dead node would.
     if (clock.now() - lastAlive > input.stallLimitMs) return;
     const sentAt = now();
-    const body = { nodeId: plan.nodeId, incarnation: plan.incarnation, seq: seq++, sentAt: new Date().toISOString() };
-    nc.request(input.subject, new TextEncoder().encode(JSON.stringify(body)), { timeout: plan.timeoutMs }).then(
+    const body = {
+      nodeId: plan.nodeId,
+      incarnation: plan.incarnation,
+      seq: seq++,
+      sentAt: new Date().toISOString(),
+    };
+    nc.request(input.subject, new TextEncoder().encode(JSON.stringify(body)), {
+      timeout: plan.timeoutMs,
+    }).then(
       (msg) => {
         let reply: unknown = null;
         try {
@@ -81,28 +107,38 @@ function heartbeatWorker(): void {
         post({ type: 'replied', sentAt, body: reply });
       },
       (error: { code?: string }) =>
-        post({ type: 'failed', code: error.code === '503' ? 'UNAVAILABLE' : (error.code ?? 'UNAVAILABLE') }),
+        post({
+          type: 'failed',
+          code: error.code === '503' ? 'UNAVAILABLE' : (error.code ?? 'UNAVAILABLE'),
+        }),
     );
   };
 
-  port.on('message', (m: { type: 'start'; plan: HeartbeatPlan } | { type: 'alive' } | { type: 'stop' }) => {
-    if (m.type === 'alive') lastAlive = clock.now();
-    else if (m.type === 'start') {
-      plan = m.plan;
-      seq = 0;
-      lastAlive = clock.now();
-      if (timer) clearInterval(timer);
-      timer = setInterval(beat, plan.intervalMs);
-      beat();
-    } else {
-      stopping = true;
-      if (timer) clearInterval(timer);
-      const closed = nc ? nc.close() : Promise.resolve();
-      void closed.finally(() => port.close());
-    }
-  });
+  port.on(
+    'message',
+    (m: { type: 'start'; plan: HeartbeatPlan } | { type: 'alive' } | { type: 'stop' }) => {
+      if (m.type === 'alive') lastAlive = clock.now();
+      else if (m.type === 'start') {
+        plan = m.plan;
+        seq = 0;
+        lastAlive = clock.now();
+        if (timer) clearInterval(timer);
+        timer = setInterval(beat, plan.intervalMs);
+        beat();
+      } else {
+        stopping = true;
+        if (timer) clearInterval(timer);
+        const closed = nc ? nc.close() : Promise.resolve();
+        void closed.finally(() => port.close());
+      }
+    },
+  );
 
-  const options: import('nats').ConnectionOptions = { ...input.connection.options };
+  const options: import('nats').ConnectionOptions = {
+    ...input.connection.options,
+    pingInterval: input.pingIntervalMs,
+    maxPingOut: 3,
+  };
   if (input.connection.credsFile) {
     options.authenticator = nats.credsAuthenticator(readFileSync(input.connection.credsFile));
   }
@@ -111,10 +147,18 @@ function heartbeatWorker(): void {
       if (stopping) void c.close();
       else {
         nc = c;
+        linked = true;
+        void (async () => {
+          for await (const status of c.status()) {
+            if (status.type === 'disconnect') linked = false;
+            else if (status.type === 'reconnect') linked = true;
+          }
+        })();
         beat();
       }
     },
-    (error: Error) => post({ type: 'error', message: `heartbeat thread cannot connect to NATS: ${error.message}` }),
+    (error: Error) =>
+      post({ type: 'error', message: `heartbeat thread cannot connect to NATS: ${error.message}` }),
   );
 }
 
@@ -167,6 +211,7 @@ export class ThreadHeartbeats implements HeartbeatChannel {
       connection: this.options.connection,
       subject: this.options.subject,
       stallLimitMs: this.options.stallLimitMs ?? DEFAULT_STALL_LIMIT_MS,
+      pingIntervalMs: HEARTBEAT_PING_INTERVAL_MS,
     };
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
     worker.on('message', (m: FromWorker) => this.receive(m));

@@ -1,0 +1,108 @@
+import { HEARTBEAT_PING_INTERVAL_MS } from '@tessera/node-agent';
+import { TEST_NATS_URL, waitFor } from '@tessera/testing';
+import { CuttableProxy } from './cuttable-proxy';
+import { History } from './history';
+import { type KvWriter } from './kv-writer';
+import { DETECTION_BOUND_MS, WrittenFleet } from './written-fleet';
+
+const NODES = [1, 2, 3, 4].map((i) => ({ id: `kv-${i}`, zone: `z${i}`, rack: `r${i}` }));
+const RESOURCE = 'orders';
+const PARTITIONS = 8;
+const FAULT_MS = 15_000;
+/** The heartbeat thread gives up on a server that does not answer after 3 missed pongs. */
+const DEAF_NOTICED_MS = 4 * HEARTBEAT_PING_INTERVAL_MS;
+
+/**
+ * RELIABILITY S9, asymmetric: a leader node whose messages still reach NATS (its heartbeats
+ * included) but which receives nothing back — no puts, no acknowledgements. Its heartbeat thread
+ * must notice that the server does not answer and fall silent, so the node is declared DEAD and
+ * its partitions fail over, once each: no partition changes leader more than once during the
+ * fault, nothing is acknowledged at the old epoch, and after the heal it is back in sync.
+ */
+describe('faults: a leader node that sends but cannot receive, for 15 s (S9)', () => {
+  let writer: KvWriter;
+  const history = new History('s9-leader-node-deaf');
+  const proxies = new Map<string, CuttableProxy>();
+
+  let fleet: WrittenFleet;
+  const orders = () => fleet.resource();
+  const withLogs = (error: unknown): never => fleet.withLogs(error);
+
+  beforeAll(async () => {
+    for (const node of NODES) proxies.set(node.id, await CuttableProxy.start(TEST_NATS_URL));
+    fleet = await WrittenFleet.start('s9', history, {
+      nodes: NODES,
+      resource: RESOURCE,
+      partitions: PARTITIONS,
+      nodeEnv: (node) => ({ TESSERA_NATS_URL: proxies.get(node.id)!.url }),
+    });
+    ({ writer } = fleet);
+  }, 120_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+    for (const proxy of proxies.values()) await proxy.close();
+  }, 60_000);
+
+  it('S9: DEAD once it notices it hears nothing, one leader change per partition, nothing acknowledged at the old epoch, back in sync after the heal', async () => {
+    const before = await orders();
+    const { node: deaf } = await fleet.topLeader();
+    const moved = before.partitions.filter((p) => p.leader === deaf);
+    expect(moved.length).toBeGreaterThan(0);
+
+    const deafAt = history.fault('isolate', deaf);
+    proxies.get(deaf)!.deafen();
+
+    const dead = await fleet.nodeStateEvent(deaf, 'DEAD', deafAt);
+    expect(dead.at - deafAt).toBeLessThanOrEqual(DEAF_NOTICED_MS + DETECTION_BOUND_MS);
+    const grants = await fleet.newLeaderEvents(moved, deaf, deafAt);
+    for (const [i, grant] of grants.entries()) {
+      expect(Number(grant.body['epoch'])).toBe(moved[i].epoch + 1);
+      expect(grant.at - dead.at).toBeLessThanOrEqual(1_000);
+    }
+    const failedOverAt = Date.now();
+    await waitFor('writes acknowledged by the new leaders', () =>
+      moved.every((p) => writer.acked(p.partition, failedOverAt) > 0),
+    ).catch(withLogs);
+
+    await new Promise((r) => setTimeout(r, Math.max(0, deafAt + FAULT_MS - Date.now())));
+    // During the fault: at most one new leader per partition (the failover), none back and forth.
+    const leadersDuring = new Map<number, Set<string>>();
+    for (const e of fleet.events.leaderEvents(RESOURCE, deafAt)) {
+      const partition = Number(e.body['partition']);
+      const set = leadersDuring.get(partition) ?? new Set<string>();
+      set.add(`${String(e.body['leader'])}@${String(e.body['epoch'])}`);
+      leadersDuring.set(partition, set);
+    }
+    for (const p of before.partitions) {
+      const epochs = new Set(
+        [...(leadersDuring.get(p.partition) ?? [])].map((l) => l.split('@')[1]),
+      );
+      expect(epochs.size).toBeLessThanOrEqual(1);
+    }
+
+    const healedAt = history.fault('heal', deaf);
+    proxies.get(deaf)!.heal();
+    await fleet.nodeStateEvent(deaf, 'ALIVE', healedAt, 30_000);
+    await fleet.steppedDown(deaf, moved, healedAt, 30_000);
+    const converged = await fleet.waitConverged(30_000, { since: healedAt });
+    expect(converged.ms).not.toBeNull();
+
+    const afterHeal = Date.now();
+    await waitFor('writes acknowledged after the heal', () =>
+      moved.every((p) => writer.acked(p.partition, afterHeal) > 0),
+    ).catch(withLogs);
+    await writer.stop();
+    expect(fleet.staleAcks(moved, dead.at)).toEqual([]);
+    const lastGrant = Math.max(...grants.map((g) => g.at));
+    console.log(
+      `S9: ${deaf} led ${moved.length} of ${PARTITIONS}; deaf ${FAULT_MS} ms: DEAD after ${dead.at - deafAt} ms, every new leader ${lastGrant - dead.at} ms after DEAD; converged ${String(converged.ms)} ms after the heal`,
+    );
+  });
+
+  it('keeps every checker clean over the whole run (C1–C5)', async () => {
+    await fleet.expectClean();
+    expect(history.of('ok').length).toBeGreaterThan(100);
+    expect(history.of('grant').length).toBeGreaterThan(PARTITIONS);
+  });
+});
