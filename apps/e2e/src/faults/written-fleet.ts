@@ -232,6 +232,31 @@ export class WrittenFleet {
     ).catch(this.withLogs);
   }
 
+  /**
+   * After a fault on `nodeId` at `since` that should cost it its leaderships (RELIABILITY
+   * S4/S7/S9): it is DEAD within `deadWithinMs`, every partition of `moved` has a new leader at
+   * the next epoch within 1 s of DEAD, and those new leaders acknowledge writes.
+   */
+  async failsOver(
+    nodeId: string,
+    moved: readonly PartitionViewV1[],
+    since: number,
+    deadWithinMs: number,
+  ): Promise<{ dead: ObservedEvent; grants: ObservedEvent[] }> {
+    const dead = await this.nodeStateEvent(nodeId, 'DEAD', since, deadWithinMs + 5_000);
+    expect(dead.at - since).toBeLessThanOrEqual(deadWithinMs);
+    const grants = await this.newLeaderEvents(moved, nodeId, since);
+    for (const [i, grant] of grants.entries()) {
+      expect(Number(grant.body['epoch'])).toBe(moved[i].epoch + 1);
+      expect(grant.at - dead.at).toBeLessThanOrEqual(1_000);
+    }
+    const failedOverAt = Date.now();
+    await waitFor('writes acknowledged by the new leaders', () =>
+      moved.every((p) => this.writer.acked(p.partition, failedOverAt) > 0),
+    ).catch(this.withLogs);
+    return { dead, grants };
+  }
+
   /** Waits until `nodeId` reports itself, since `since`, no leader at a newer epoch of each of `moved`. */
   async steppedDown(
     nodeId: string,
