@@ -157,13 +157,14 @@ export class WrittenFleet {
     return found;
   }
 
-  /** The node leading the most partitions now, and how many it leads. */
-  async topLeader(): Promise<{ node: string; leads: number }> {
+  /** The node leading the most partitions now, how many it leads, and which. */
+  async topLeader(): Promise<{ node: string; leads: number; moved: PartitionViewV1[] }> {
+    const partitions = (await this.resource()).partitions;
     const led = new Map<string, number>();
-    for (const p of (await this.resource()).partitions)
-      if (p.leader) led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
+    for (const p of partitions) if (p.leader) led.set(p.leader, (led.get(p.leader) ?? 0) + 1);
     const [node, leads] = [...led].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
-    return { node, leads };
+    // The partitions it leads, as they are now: what a fault on it should move.
+    return { node, leads, moved: partitions.filter((p) => p.leader === node) };
   }
 
   /** SIGKILLs a node, then waits until it is DEAD and every partition it led has another leader. */
