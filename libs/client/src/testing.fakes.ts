@@ -128,7 +128,9 @@ export class FakeCoordinator {
       );
       return events;
     }
-    const { chunks, announce } = mapVersionMessages(version, changes, this.delivery.maxEntries);
+    const { chunks, announce } = mapVersionMessages(version, changes, {
+      maxEntries: this.delivery.maxEntries,
+    });
     return [
       ...chunks.map((c): Published => ({
         kind: 'mapChanges',

@@ -80,40 +80,59 @@ export interface MapChangesEventV1 extends EventEnvelopeV1 {
   partitions: MapChangeV1[];
 }
 
-/**
- * Entries per map message: a routing client takes a version of up to this many changes as one
- * message (about 120 KB at most, well under NATS's 1 MB default max_payload).
- */
+/** Entries per map message: a routing client takes a version of up to this many changes as one message. */
 export const MAP_EVENT_MAX_ENTRIES = 1_000;
 
 /**
+ * Bytes of entries per map message. With 64-character names and RF 7 an entry is about 1.2 KB,
+ * so a count alone could pass NATS's 1 MB default max_payload, and a message the server refuses
+ * would be retried by the outbox relay forever.
+ */
+export const MAP_EVENT_MAX_BYTES = 256 * 1024;
+
+/**
  * How a version of partition changes goes out to routing clients: inline in `events.map` when
- * it fits one message, else in `events.map.changes` chunks before the announcement.
+ * it fits one message (by count and by bytes), else in `events.map.changes` chunks, each within
+ * both limits, before the announcement.
  */
 export function mapVersionMessages(
   version: number,
   changes: MapChangeV1[],
-  maxEntries = MAP_EVENT_MAX_ENTRIES,
+  limits: { maxEntries?: number; maxBytes?: number } = {},
 ): {
   chunks: Omit<MapChangesEventV1, 'eventId' | 'at'>[];
   announce: Omit<MapEventV1, 'eventId' | 'at'>;
 } {
+  const maxEntries = limits.maxEntries ?? MAP_EVENT_MAX_ENTRIES;
+  const maxBytes = limits.maxBytes ?? MAP_EVENT_MAX_BYTES;
   const base = {
     version,
     changes: changes.length,
     full: false,
     reason: 'PARTITIONS_CHANGED',
   } as const;
-  if (changes.length <= maxEntries)
-    return { chunks: [], announce: { ...base, partitions: changes } };
-  const count = Math.ceil(changes.length / maxEntries);
-  const chunks = Array.from({ length: count }, (_, chunk) => ({
+  const groups: MapChangeV1[][] = [];
+  let group: MapChangeV1[] = [];
+  let bytes = 0;
+  for (const change of changes) {
+    const size = JSON.stringify(change).length + 1; // and its comma
+    if (group.length > 0 && (group.length >= maxEntries || bytes + size > maxBytes)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(change);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  if (groups.length <= 1) return { chunks: [], announce: { ...base, partitions: changes } };
+  const chunks = groups.map((partitions, chunk) => ({
     version,
     chunk,
-    chunks: count,
-    partitions: changes.slice(chunk * maxEntries, (chunk + 1) * maxEntries),
+    chunks: groups.length,
+    partitions,
   }));
-  return { chunks, announce: { ...base, chunks: count } };
+  return { chunks, announce: { ...base, chunks: groups.length } };
 }
 
 /** `events.internal.node.registered` (coordinator → health). */
