@@ -23,7 +23,9 @@ import { OutboxRelay } from '@tessera/messaging';
 import { appendBatchToOutbox, appendToOutbox, type OutboxBatch, type OutboxEvent } from '@tessera/persistence';
 import { MetricsService, OUTBOX_RELAY } from '@tessera/service-kit';
 import { electLeader, type LeaderAndIsr } from './election';
+import { GroupCommit, type Queued } from './group-commit';
 import { planIsrChange } from './isr-change';
+import { planLeaderMove } from './leader-move';
 import { RoleDispatcher } from './role-dispatcher.service';
 
 interface StateRow {
@@ -38,14 +40,16 @@ interface StateRow {
 }
 
 const EVENT_CHUNK = 1000; // keeps each event well under NATS's 1 MB payload limit
-/** Most ISR proposals committed in one transaction (group commit). */
-const ISR_BATCH_MAX = 1000;
+/** Most ISR proposals or leader moves committed in one transaction (group commit). */
+const GROUP_COMMIT_MAX = 1000;
 
-interface IsrProposal {
-  req: AlterIsrRequestV1;
-  resolve: (state: PartitionStateV1) => void;
-  reject: (error: unknown) => void;
+/** A request that changes one partition: AlterPartition or a leader move. */
+interface PartitionRequest {
+  resource: string;
+  partition: number;
 }
+
+const partitionKey = (r: PartitionRequest): string => `${r.resource}/${r.partition}`;
 
 function toWire(row: StateRow): PartitionStateV1 {
   return {
@@ -82,8 +86,8 @@ export function roleOf(row: StateRow, nodeId: string): RoleAssignmentV1 {
 export class ConsensusManager {
   private readonly elections: Counter;
   private readonly electionSeconds: Histogram;
-  private readonly isrQueue: IsrProposal[] = [];
-  private isrDraining = false;
+  private readonly isrChanges: GroupCommit<AlterIsrRequestV1, PartitionStateV1>;
+  private readonly leaderMoves: GroupCommit<MoveLeaderRequestV1, PartitionStateV1>;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -99,6 +103,26 @@ export class ConsensusManager {
       'Time to commit one batch of elections',
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     );
+    this.isrChanges = new GroupCommit<AlterIsrRequestV1, PartitionStateV1>({
+      keyOf: partitionKey,
+      maxBatch: GROUP_COMMIT_MAX,
+      commit: (batch) =>
+        this.commitPartitionChanges(batch, 'ISR_CHANGE', planIsrChange, (rows) =>
+          this.log.info({ changed: rows.length, proposals: batch.length }, 'ISR changed'),
+        ),
+    });
+    this.leaderMoves = new GroupCommit<MoveLeaderRequestV1, PartitionStateV1>({
+      keyOf: partitionKey,
+      maxBatch: GROUP_COMMIT_MAX,
+      commit: (batch) =>
+        this.commitPartitionChanges(batch, 'LEADER_MOVE', planLeaderMove, (rows) => {
+          this.elections.inc({ outcome: 'moved' }, rows.length);
+          this.log.info(
+            { changed: rows.length, requests: batch.length, moved: rows.slice(0, 20).map((r) => `${partitionKey(r)}→${r.leader}@${r.leader_epoch}`) },
+            'leadership moved',
+          );
+        }),
+    });
   }
 
   /** First leaders of a new resource: preferred replica leads, ISR = replicas. Idempotent. */
@@ -283,95 +307,80 @@ export class ConsensusManager {
   /**
    * AlterPartition: a new ISR for one partition, compare-and-set on the partition epoch the
    * proposer saw (see planIsrChange). Group commit: proposals that arrive while a batch commits
-   * are committed together in the next one — one transaction, one event, one map projection
-   * downstream instead of one per partition (a returning node brings thousands). Each keeps its own
-   * check and its own answer; a failed batch fails every proposal in it (the proposer retries).
+   * are committed together in the next one (a returning node brings thousands).
    */
   alterIsr(req: AlterIsrRequestV1): Promise<PartitionStateV1> {
-    return new Promise((resolve, reject) => {
-      this.isrQueue.push({ req, resolve, reject });
-      void this.drainIsrQueue();
-    });
+    return this.isrChanges.submit(req);
   }
 
-  private async drainIsrQueue(): Promise<void> {
-    if (this.isrDraining) return;
-    this.isrDraining = true;
-    try {
-      while (this.isrQueue.length > 0) {
-        // One proposal per partition per batch: a second one must see the first one's epoch.
-        const batch: IsrProposal[] = [];
-        const later: IsrProposal[] = [];
-        const keys = new Set<string>();
-        for (const p of this.isrQueue.splice(0)) {
-          const key = `${p.req.resource}/${p.req.partition}`;
-          if (batch.length < ISR_BATCH_MAX && !keys.has(key)) {
-            keys.add(key);
-            batch.push(p);
-          } else later.push(p);
-        }
-        this.isrQueue.unshift(...later);
-        await this.alterIsrBatch(batch);
-      }
-    } finally {
-      this.isrDraining = false;
-    }
+  /**
+   * Hands leadership to an in-sync replica (preferred-leader election, drains): epoch + 1.
+   * Group commit too: a drain's concurrent handoffs become one transaction and one map version,
+   * so routing clients and nodes get one update for them, not one per partition.
+   */
+  moveLeader(req: MoveLeaderRequestV1): Promise<PartitionStateV1> {
+    return this.leaderMoves.submit(req);
   }
 
-  private async alterIsrBatch(batch: IsrProposal[]): Promise<void> {
-    const answers = new Map<IsrProposal, StateRow | TesseraError>();
-    let updated: StateRow[];
+  /**
+   * Commits a batch of single-partition requests in one transaction: rows locked in order, each
+   * request planned against its row (`plan` returns the next row, null for no change, or throws
+   * its refusal), the changes applied compare-and-set, one event for them all. Each request gets
+   * its own answer: its new state, its unchanged state, or its error.
+   */
+  private async commitPartitionChanges<Req extends PartitionRequest>(
+    batch: Queued<Req, PartitionStateV1>[],
+    reason: PartitionsChangedEventV1['reason'],
+    plan: (current: LeaderAndIsr, req: Req) => LeaderAndIsr | null,
+    committed: (rows: StateRow[]) => void,
+  ): Promise<void> {
+    const answers = new Map<Queued<Req, PartitionStateV1>, StateRow | TesseraError>();
     let announced: OutboxBatch | null = null;
-    try {
-      updated = await this.db.transaction(async (m) => {
-        answers.clear(); // a retried transaction decides again
-        const rows: StateRow[] = await m.query(
-          `SELECT * FROM consensus.partition_state
-            WHERE (resource, partition) IN (SELECT * FROM unnest($1::text[], $2::int[]))
-            ORDER BY resource, partition FOR UPDATE`,
-          [batch.map((p) => p.req.resource), batch.map((p) => p.req.partition)],
-        );
-        const byKey = new Map(rows.map((r) => [`${r.resource}/${r.partition}`, r]));
-        const changes: LeaderAndIsr[] = [];
-        const changedBy = new Map<string, IsrProposal>();
-        for (const p of batch) {
-          const current = byKey.get(`${p.req.resource}/${p.req.partition}`);
-          if (!current) {
-            answers.set(p, new TesseraError('NOT_FOUND', `${p.req.resource}/${p.req.partition} does not exist`));
-            continue;
-          }
-          try {
-            const next = planIsrChange(this.toLeaderAndIsr(current), p.req);
-            if (next === null) answers.set(p, current);
-            else {
-              changes.push(next);
-              changedBy.set(`${next.resource}/${next.partition}`, p);
-            }
-          } catch (error) {
-            answers.set(p, error instanceof TesseraError ? error : new TesseraError('INTERNAL', String(error)));
-          }
+    const updated = await this.db.transaction(async (m) => {
+      answers.clear(); // a retried transaction decides again
+      const rows: StateRow[] = await m.query(
+        `SELECT * FROM consensus.partition_state
+          WHERE (resource, partition) IN (SELECT * FROM unnest($1::text[], $2::int[]))
+          ORDER BY resource, partition FOR UPDATE`,
+        [batch.map((q) => q.req.resource), batch.map((q) => q.req.partition)],
+      );
+      const byKey = new Map(rows.map((r) => [partitionKey(r), r]));
+      const changes: LeaderAndIsr[] = [];
+      const changedBy = new Map<string, Queued<Req, PartitionStateV1>>();
+      for (const q of batch) {
+        const current = byKey.get(partitionKey(q.req));
+        if (!current) {
+          answers.set(q, new TesseraError('NOT_FOUND', `${partitionKey(q.req)} does not exist`));
+          continue;
         }
-        const done = await this.applyChanges(m, changes);
-        for (const r of done) {
-          const p = changedBy.get(`${r.resource}/${r.partition}`);
-          if (p) answers.set(p, r);
+        try {
+          const next = plan(this.toLeaderAndIsr(current), q.req);
+          if (next === null) answers.set(q, current);
+          else {
+            changes.push(next);
+            changedBy.set(partitionKey(next), q);
+          }
+        } catch (error) {
+          answers.set(q, error instanceof TesseraError ? error : new TesseraError('INTERNAL', String(error)));
         }
-        announced = await this.announce(m, 'ISR_CHANGE', done);
-        return done;
-      });
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
-    }
+      }
+      const done = await this.applyChanges(m, changes);
+      for (const r of done) {
+        const q = changedBy.get(partitionKey(r));
+        if (q) answers.set(q, r);
+      }
+      announced = await this.announce(m, reason, done);
+      return done;
+    });
     if (updated.length > 0) {
       this.afterCommit(updated, [], announced);
-      this.log.info({ changed: updated.length, proposals: batch.length }, 'ISR changed');
+      committed(updated);
     }
-    for (const p of batch) {
-      const answer = answers.get(p);
-      if (answer instanceof TesseraError) p.reject(answer);
-      else if (answer) p.resolve(toWire(answer));
-      else p.reject(new TesseraError('CONFLICT', 'the partition moved while the ISR change was committed'));
+    for (const q of batch) {
+      const answer = answers.get(q);
+      if (answer instanceof TesseraError) q.reject(answer);
+      else if (answer) q.resolve(toWire(answer));
+      else q.reject(new TesseraError('CONFLICT', 'the partition moved while the change was committed'));
     }
   }
 
@@ -413,47 +422,6 @@ export class ConsensusManager {
     this.afterCommit(updated, [], announced, dropped);
     if (updated.length > 0) this.log.info({ resource: req.resource, changed: updated.length }, 'replicas reassigned');
     return { changed: updated.length, states: updated.map(toWire) };
-  }
-
-  /** Hands leadership to an in-sync replica (preferred-leader election, drains): epoch + 1. */
-  async moveLeader(req: MoveLeaderRequestV1): Promise<PartitionStateV1> {
-    let announced: OutboxBatch | null = null;
-    const row = await this.db.transaction(async (m) => {
-      const current = await this.lockOne(m, req.resource, req.partition);
-      if (current.leader === req.leader) return null;
-      if (!current.isr.includes(req.leader)) {
-        throw new TesseraError('CONFLICT', `${req.leader} is not in sync for ${req.resource}/${req.partition}`);
-      }
-      const base = this.toLeaderAndIsr(current);
-      const updated = await this.applyChanges(m, [
-        { ...base, leader: req.leader, leaderEpoch: base.leaderEpoch + 1n, partitionEpoch: base.partitionEpoch + 1n },
-      ]);
-      announced = await this.announce(m, 'LEADER_MOVE', updated);
-      return updated[0];
-    });
-    if (row === null) return toWire(await this.one(req.resource, req.partition));
-    this.elections.inc({ outcome: 'moved' });
-    this.afterCommit([row], [], announced);
-    this.log.info({ resource: row.resource, partition: row.partition, leader: row.leader, epoch: row.leader_epoch }, 'leadership moved');
-    return toWire(row);
-  }
-
-  private async lockOne(m: EntityManager, resource: string, partition: number): Promise<StateRow> {
-    const rows: StateRow[] = await m.query(
-      `SELECT * FROM consensus.partition_state WHERE resource = $1 AND partition = $2 FOR UPDATE`,
-      [resource, partition],
-    );
-    if (rows.length === 0) throw new TesseraError('NOT_FOUND', `${resource}/${partition} does not exist`);
-    return rows[0];
-  }
-
-  private async one(resource: string, partition: number): Promise<StateRow> {
-    const rows: StateRow[] = await this.db.query(
-      `SELECT * FROM consensus.partition_state WHERE resource = $1 AND partition = $2`,
-      [resource, partition],
-    );
-    if (rows.length === 0) throw new TesseraError('NOT_FOUND', `${resource}/${partition} does not exist`);
-    return rows[0];
   }
 
   private toLeaderAndIsr(row: StateRow): LeaderAndIsr {

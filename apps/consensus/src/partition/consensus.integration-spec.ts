@@ -172,6 +172,40 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     expect(after.map((s) => [s.isr.join(), s.partitionEpoch])).toEqual(Array(12).fill(['a,b,c', '3']));
   });
 
+  it('commits concurrent leader moves together: each checked and answered, one epoch each, announced in fewer events', async () => {
+    await request('consensus.partition.initialize', { resource: 'handoff', replicas: Array.from({ length: 12 }, () => ['a', 'b', 'c']) });
+    const announced: { reason: string; changes: { resource: string; partition: number; leader: string; leaderEpoch: string }[] }[] = [];
+    const sub = nc.subscribe(`tessera.v1.${t.cluster}.events.internal.partitions.changed`, {
+      callback: (_err, msg) => announced.push(jc.decode(msg.data) as unknown as (typeof announced)[number]),
+    });
+    await nc.flush();
+
+    // A drain of a: every leadership to b at once, and three that must be refused or change nothing.
+    await request('consensus.partition.isr', { resource: 'handoff', partition: 11, isr: ['a', 'b'], partitionEpoch: '1' });
+    const replies = await Promise.all([
+      ...Array.from({ length: 11 }, (_, p) => request('consensus.partition.leader.move', { resource: 'handoff', partition: p, leader: 'b' })),
+      request('consensus.partition.leader.move', { resource: 'handoff', partition: 11, leader: 'c' }), // c left the ISR
+      request('consensus.partition.leader.move', { resource: 'handoff', partition: 12, leader: 'b' }), // no such partition
+      request('consensus.partition.leader.move', { resource: 'handoff', partition: 0, leader: 'b' }), // the same again: no change
+    ]);
+
+    expect(replies.slice(0, 11).map((r) => r.ok && [(r.state as StateV1).leader, (r.state as StateV1).leaderEpoch])).toEqual(Array(11).fill(['b', '2']));
+    expect(replies.slice(11, 13).map((r) => r.code)).toEqual(['CONFLICT', 'NOT_FOUND']);
+    expect(replies[13]).toMatchObject({ ok: true, state: { leader: 'b', leaderEpoch: '2' } });
+    const after = await query('handoff');
+    expect(after.map((s) => [s.leader, s.leaderEpoch])).toEqual([...Array(11).fill(['b', '2']), ['a', '1']]);
+    await waitFor('every move announced', () => announced.flatMap((e) => e.changes).filter((c) => c.resource === 'handoff' && c.leader === 'b').length >= 11);
+    sub.unsubscribe();
+    const moves = announced.filter((e) => e.reason === 'LEADER_MOVE');
+    expect(moves.flatMap((e) => e.changes.map((c) => c.partition)).sort((x, y) => x - y)).toEqual(Array.from({ length: 11 }, (_, p) => p));
+    // The first move commits alone; those that came while it committed share the next transaction.
+    expect(moves.length).toBeLessThan(11);
+    // Each node is told its new roles; b leads all eleven at epoch 2.
+    await waitFor('b told it leads the eleven', () =>
+      commands.some((c) => c.nodeId === 'b' && c.assignments.filter((x) => x.resource === 'handoff' && x.role === 'LEADER' && x.leaderEpoch === '2').length > 1),
+    );
+  });
+
   it('answers a node only with its own roles', async () => {
     expect(await request('consensus.node.roles.d', { nodeId: 'd' })).toMatchObject({
       ok: true,
