@@ -19,7 +19,7 @@ function heldCommits() {
     });
   };
   const releaseNext = async (): Promise<void> => {
-    for (let i = 0; i < 10 && releases.length === 0; i++) await Promise.resolve();
+    for (let i = 0; i < 10 && releases.length === 0; i++) await new Promise((r) => setImmediate(r));
     releases.shift()?.();
     await new Promise((r) => setImmediate(r));
   };
@@ -27,7 +27,7 @@ function heldCommits() {
 }
 
 describe(GroupCommit.name, () => {
-  it('commits the first request alone and whatever arrived meanwhile together in the next batch', async () => {
+  it('commits requests of the same turn together, and whatever arrives meanwhile in the next batch', async () => {
     const held = heldCommits();
     const sut = new GroupCommit<Req, number>({
       keyOf: (r) => r.key,
@@ -35,12 +35,17 @@ describe(GroupCommit.name, () => {
       commit: held.commit,
     });
 
-    const answers = [1, 2, 3, 4].map((n) => sut.submit({ key: `p${n}`, n }));
+    const answers = [1, 2, 3].map((n) => sut.submit({ key: `p${n}`, n }));
+    await new Promise((r) => setImmediate(r));
+    answers.push(sut.submit({ key: 'p4', n: 4 }), sut.submit({ key: 'p5', n: 5 }));
     await held.releaseNext();
     await held.releaseNext();
 
-    expect(await Promise.all(answers)).toEqual([1, 2, 3, 4]);
-    expect(held.batches.map((b) => b.map((r) => r.n))).toEqual([[1], [2, 3, 4]]);
+    expect(await Promise.all(answers)).toEqual([1, 2, 3, 4, 5]);
+    expect(held.batches.map((b) => b.map((r) => r.n))).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
   });
 
   it('never puts two requests of one key in a batch, and keeps the batch size bound, in arrival order', async () => {
@@ -52,16 +57,18 @@ describe(GroupCommit.name, () => {
     });
 
     const answers = [
-      sut.submit({ key: 'first', n: 0 }),
       sut.submit({ key: 'a', n: 1 }),
       sut.submit({ key: 'a', n: 2 }),
       sut.submit({ key: 'b', n: 3 }),
       sut.submit({ key: 'c', n: 4 }),
     ];
-    for (let i = 0; i < 4; i++) await held.releaseNext();
+    for (let i = 0; i < 3; i++) await held.releaseNext();
 
-    expect(await Promise.all(answers)).toEqual([0, 1, 2, 3, 4]);
-    expect(held.batches.map((b) => b.map((r) => r.n))).toEqual([[0], [1, 3], [2, 4]]);
+    expect(await Promise.all(answers)).toEqual([1, 2, 3, 4]);
+    expect(held.batches.map((b) => b.map((r) => r.n))).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
   });
 
   it('fails every unanswered request of a batch whose commit throws, and goes on with the next', async () => {
@@ -79,13 +86,11 @@ describe(GroupCommit.name, () => {
     });
 
     const settled = Promise.allSettled([
-      sut.submit({ key: 'a', n: 1 }),
-      sut.submit({ key: 'boom', n: 2 }),
-      sut.submit({ key: 'c', n: 3 }),
+      sut.submit({ key: 'boom', n: 1 }),
+      sut.submit({ key: 'c', n: 2 }),
     ]);
 
     expect(await settled).toEqual([
-      { status: 'fulfilled', value: 1 },
       { status: 'fulfilled', value: -1 },
       { status: 'rejected', reason: new Error('the database went away') },
     ]);

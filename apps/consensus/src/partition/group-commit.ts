@@ -14,8 +14,8 @@ export interface GroupCommitOptions<Req, Ans> {
 }
 
 /**
- * Group commit: requests that arrive while a batch commits are committed together in the next
- * one: one transaction, one event and one map version downstream instead of one per request
+ * Group commit: requests that arrive in the same turn of the event loop, or while a batch
+ * commits, are committed together: one transaction, one event and one map version downstream instead of one per request
  * (a drain hands over a node's leaderships at once; a returning node brings thousands of ISR
  * changes). Each request keeps its own check and answer; if a commit throws, every request of
  * its batch fails with that error and the proposers retry.
@@ -37,6 +37,10 @@ export class GroupCommit<Req, Ans> {
     if (this.draining) return;
     this.draining = true;
     try {
+      // Requests that arrive together (a drain sends a node's handoffs at once; they are read
+      // from the socket in one turn of the event loop) commit together: the first does not go
+      // alone with the rest a transaction later, one map version each.
+      await new Promise((resolve) => setImmediate(resolve));
       while (this.queue.length > 0) {
         const batch: Queued<Req, Ans>[] = [];
         const later: Queued<Req, Ans>[] = [];

@@ -153,7 +153,10 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
     }
     const states = await this.states(resources);
 
-    if (drained) await this.moveLeadersOff(drained, states, moves);
+    // A drain hands the node's leaderships over first, in a tick of their own: the states read
+    // are stale once they move, and the copies the moves start (every service busy at once)
+    // would compete with clients learning the new leaders, which matters more.
+    if (drained && (await this.moveLeadersOff(drained, states, moves)) > 0) return;
 
     const phases = moves.map((m) => {
       const state = states.get(`${m.resource}/${m.partition}`);
@@ -215,22 +218,30 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** Drain: leadership leaves the node first, to an in-sync replica (no leaderless moment). */
-  private async moveLeadersOff(nodeId: string, states: Map<string, PartitionStateV1>, moves: PlannedMove[]): Promise<void> {
+  /**
+   * Drain: leadership leaves the node first, to an in-sync replica (no leaderless moment); sent
+   * at once, so consensus commits them as one map version. Returns how many moved.
+   */
+  private async moveLeadersOff(nodeId: string, states: Map<string, PartitionStateV1>, moves: PlannedMove[]): Promise<number> {
     const preferred = new Map(moves.map((m) => [`${m.resource}/${m.partition}`, m.to]));
     const led = [...states.values()].filter((s) => s.leader === nodeId);
+    let moved = 0;
     for (let i = 0; i < led.length; i += PARALLEL_LEADER_MOVES) {
       await Promise.all(
-        led.slice(i, i + PARALLEL_LEADER_MOVES).map((s) => {
+        led.slice(i, i + PARALLEL_LEADER_MOVES).map(async (s) => {
           const order = [...(preferred.get(`${s.resource}/${s.partition}`) ?? []), ...s.replicas];
           const next = order.find((n) => n !== nodeId && s.isr.includes(n));
-          if (!next) return Promise.resolve(); // no other in-sync replica yet: it moves with its data
-          return this.network
-            .request('consensus.partition.leader.move', Subjects.consensus.moveLeader, { resource: s.resource, partition: s.partition, leader: next }, { timeoutMs: 5_000 })
-            .catch((error: unknown) => this.log.warn({ resource: s.resource, partition: s.partition, err: error }, 'drain leader move refused; will retry'));
+          if (!next) return; // no other in-sync replica yet: it moves with its data
+          try {
+            await this.network.request('consensus.partition.leader.move', Subjects.consensus.moveLeader, { resource: s.resource, partition: s.partition, leader: next }, { timeoutMs: 5_000 });
+            moved++;
+          } catch (error) {
+            this.log.warn({ resource: s.resource, partition: s.partition, err: error }, 'drain leader move refused; will retry');
+          }
         }),
       );
     }
+    return moved;
   }
 
   /**
