@@ -88,9 +88,12 @@ const registered = new Set<string>();
 
 /** Registers the leader changes a map message carries; true when one is new to this worker. */
 function register(payload: unknown): boolean {
-  // Each of the worker's clients gets the same message: the probe reads it once, so that its
-  // own CPU, spent beside the clients being measured, stays small.
-  const { version, chunk } = (payload ?? {}) as { version?: unknown; chunk?: unknown };
+  const entries = entriesOf(payload);
+  // Without entries (a refetch-mode client's stripped copy) there is nothing to register, and it
+  // must not hide the observer's full copy. Each of the worker's clients gets the same message:
+  // the probe reads it once, so that its own CPU beside the clients being measured stays small.
+  if (entries.length === 0) return false;
+  const { version, chunk } = payload as { version?: unknown; chunk?: unknown };
   const id = `${String(version)}/${String(chunk)}`;
   if (registered.has(id)) return false;
   registered.add(id);
@@ -99,7 +102,7 @@ function register(payload: unknown): boolean {
   const atMs = Date.parse(at);
   if (Number.isNaN(atMs)) return false;
   let fresh = false;
-  for (const e of entriesOf(payload)) {
+  for (const e of entries) {
     if (e.resource !== config.resource) continue;
     if (typeof e.partition !== 'number' || typeof e.epoch !== 'number') continue;
     if (e.epoch <= (highest.get(e.partition) ?? 0)) continue;
