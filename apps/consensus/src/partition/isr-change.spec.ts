@@ -1,26 +1,5 @@
-import { TesseraError } from '@tessera/contracts';
-import { type LeaderAndIsr } from './election';
 import { planIsrChange } from './isr-change';
-
-const row = (over: Partial<LeaderAndIsr> = {}): LeaderAndIsr => ({
-  resource: 'orders',
-  partition: 0,
-  replicas: ['a', 'b', 'c'],
-  leader: 'a',
-  leaderEpoch: 5n,
-  isr: ['a', 'b'],
-  partitionEpoch: 9n,
-  ...over,
-});
-
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof TesseraError ? error.code : 'not a TesseraError';
-  }
-  return undefined;
-};
+import { codeOf, row } from './partition.fixtures';
 
 describe(planIsrChange.name, () => {
   it('grows the ISR in the replicas’ order with the partition epoch + 1, leader epoch kept', () => {

@@ -1,17 +1,5 @@
-import { TesseraError } from '@tessera/contracts';
-import { type LeaderAndIsr } from './election';
 import { planLeaderMove } from './leader-move';
-
-const row = (over: Partial<LeaderAndIsr> = {}): LeaderAndIsr => ({
-  resource: 'orders',
-  partition: 3,
-  replicas: ['a', 'b', 'c'],
-  leader: 'a',
-  leaderEpoch: 5n,
-  isr: ['a', 'b'],
-  partitionEpoch: 9n,
-  ...over,
-});
+import { codeOf, row } from './partition.fixtures';
 
 describe(planLeaderMove.name, () => {
   it('hands leadership to an in-sync replica at the next leader and partition epochs', () => {
@@ -26,15 +14,8 @@ describe(planLeaderMove.name, () => {
 
   it('refuses a replica outside the ISR, and a node that is no replica at all', () => {
     for (const leader of ['c', 'z']) {
-      let caught: unknown;
-      try {
-        planLeaderMove(row(), { leader });
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(TesseraError);
-      expect((caught as TesseraError).code).toBe('CONFLICT');
-      expect((caught as TesseraError).message).toBe(`${leader} is not in sync for orders/3`);
+      expect(codeOf(() => planLeaderMove(row(), { leader }))).toBe('CONFLICT');
     }
+    expect(() => planLeaderMove(row(), { leader: 'c' })).toThrow('c is not in sync for orders/0');
   });
 });
