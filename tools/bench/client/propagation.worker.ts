@@ -6,10 +6,15 @@
  * the version's entries inline, or an `events.map.changes` chunk; partition, new epoch, `at` =
  * the map change's transaction time). A client has applied it once its route for that partition
  * (`partition(resource, p)`, the lookup behind `route(resource, key)`) has that epoch or a later
- * one. Route is checked at every moment it can change: right after the client's own event is delivered (the leader hint) and right after each
- * map fetch it makes is installed. A change is registered by whichever sees it first: a client's
- * event or this worker's own observer connection (so a client that misses the event is still
- * tracked), and every client is checked once when it is registered.
+ * one. Routes are checked at every moment they can change: right after the client's own event
+ * is delivered (the partitions it carries) and right after each map fetch it makes is installed.
+ * A change is registered by whichever sees it first: a client's event or this worker's own
+ * observer connection (so a client that misses the event is still tracked), and every client is
+ * checked once when it is registered.
+ *
+ * The probe runs in the same processes, on the same cores, as the clients it measures, so its
+ * own work per client and event is kept to a few array reads: per partition a list of registered
+ * changes, per client a cursor into it, samples as flat numbers until they are reported.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { connect, type Msg, type NatsConnection } from 'nats';
@@ -29,12 +34,10 @@ import {
   isToWorker,
 } from './protocol';
 
+/** A leader change: its partition's new epoch and the `at` of the map message that carried it. */
 interface Change {
-  partition: number;
   epoch: number;
   atMs: number;
-  /** Local client indexes that do not route to this epoch yet. */
-  remaining: Set<number>;
 }
 
 function readConfig(): WorkerConfig {
@@ -57,13 +60,25 @@ const beyondSample = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_SAMPLE_
 loopDelay.enable();
 const clients: PartitionMapClient[] = [];
 const connections: NatsConnection[] = [];
-const changes = new Map<string, Change>();
-/** Highest epoch registered per partition (seeded from the map at start). */
-const highest = new Map<number, number>();
-let samples: Sample[] = [];
+/**
+ * Per partition, the leader changes registered so far, in epoch order, after the epoch the map
+ * had when the worker started (`base`). Registered from any map message, a client's or the
+ * observer's: whichever comes first.
+ */
+const registered: Change[][] = [];
+const base: number[] = [];
+/**
+ * Per local client and partition: how many of `registered[partition]` it has been seen to route
+ * to. The probe keeps these cursors instead of a set of pending clients per change, so that its
+ * work per client and event is a few array reads, beside the clients it measures on the same
+ * cores.
+ */
+const cursors: Int32Array[] = [];
+/** Samples as flat tuples (partition, epoch, client, latency ms, via): no object per sample. */
+const VIA: readonly AppliedVia[] = ['event', 'fetch', 'check'];
+const SAMPLE_FIELDS = 5;
+let samples: number[] = [];
 let deliveries: { partition: number; epoch: number; latencyMs: number }[] = [];
-/** Per local client: the highest epoch it was seen to route to, by partition. */
-const applied: Map<number, number>[] = [];
 const wentBack = new Set<string>();
 let regressions = 0;
 let mapFetches = 0;
@@ -77,56 +92,33 @@ function entriesOf(payload: unknown): { partition: unknown; epoch: unknown; reso
     : [];
 }
 
-/** The partitions of the benchmark's resource a map message carries. */
-function touchedBy(payload: unknown): number[] {
-  const touched: number[] = [];
-  for (const e of entriesOf(payload)) {
-    if (e.resource === config.resource && typeof e.partition === 'number')
-      touched.push(e.partition);
-  }
-  return touched;
-}
-
-/** Map messages this worker has registered (version, and chunk for `events.map.changes`). */
-const registered = new Set<string>();
-
-/** Registers the leader changes a map message carries; true when one is new to this worker. */
-function register(payload: unknown): boolean {
-  const entries = entriesOf(payload);
+/** Registers the leader changes a map message carries; returns the partitions with new ones. */
+function register(payload: unknown): number[] {
   // Without entries (a refetch-mode client's stripped copy) there is nothing to register, and it
-  // must not hide the observer's full copy. Each of the worker's clients gets the same message:
-  // the probe reads it once, so that its own CPU beside the clients being measured stays small.
-  if (entries.length === 0) return false;
-  const { version, chunk } = payload as { version?: unknown; chunk?: unknown };
-  const id = `${String(version)}/${String(chunk)}`;
-  if (registered.has(id)) return false;
-  registered.add(id);
-  const at = (payload as { at?: unknown } | null)?.at;
-  if (typeof at !== 'string') return false;
-  const atMs = Date.parse(at);
-  if (Number.isNaN(atMs)) return false;
-  let fresh = false;
+  // must not hide the observer's full copy.
+  const entries = entriesOf(payload);
+  let fresh: number[] | null = null;
+  let atMs = Number.NaN;
   for (const e of entries) {
     if (e.resource !== config.resource) continue;
     if (typeof e.partition !== 'number' || typeof e.epoch !== 'number') continue;
-    if (e.epoch <= (highest.get(e.partition) ?? 0)) continue;
-    highest.set(e.partition, e.epoch);
-    changes.set(`${e.partition}@${e.epoch}`, {
-      partition: e.partition,
-      epoch: e.epoch,
-      atMs,
-      remaining: new Set(clients.map((_, i) => i)),
-    });
-    fresh = true;
+    const list = registered[e.partition];
+    if (!list || e.epoch <= (list[list.length - 1]?.epoch ?? base[e.partition] ?? 0)) continue;
+    if (Number.isNaN(atMs)) {
+      const at = (payload as { at?: unknown } | null)?.at;
+      atMs = typeof at === 'string' ? Date.parse(at) : Number.NaN;
+      if (Number.isNaN(atMs)) return [];
+    }
+    list.push({ epoch: e.epoch, atMs });
+    (fresh ??= []).push(e.partition);
   }
-  return fresh;
+  return fresh ?? [];
 }
 
 /** The epoch `route()` answers for a key of `partition`; -1 while the client has no map yet. */
 function epochOf(client: PartitionMapClient, partition: number): number {
   try {
-    // partition() rather than route(key): the same map lookup without hashing a key, so that the
-    // probe (run for every client at every event) costs the measured processes little CPU.
+    // partition() rather than route(key): the same map lookup without hashing a key.
     return client.partition(config.resource, partition).epoch;
   } catch {
     return -1;
@@ -134,50 +126,41 @@ function epochOf(client: PartitionMapClient, partition: number): number {
 }
 
 /**
- * Records every pending change client `i` now routes to. At the client's own moments also checks
- * that it still routes to every epoch it was seen to apply, where the moment could have changed
- * a route: an installed fetch (any partition) or an event (the partitions it carries; `touched`).
- * A route that goes back to an older leader is counted once per client, partition and epoch.
- * Checking only what an event touched keeps this probe's CPU, spent beside the clients on the
- * same cores, small against theirs.
+ * Records the registered changes of `partition` that client `i` now routes to (each once, at
+ * the first moment it is seen), and a route that went back to an older leader than one it was
+ * seen to apply (counted once per client, partition and epoch). Called at every moment a route
+ * can change: after the client's own event (for the partitions it carries), after a fetched map
+ * is installed (every partition), and after a change is registered (every client).
  */
-function check(i: number, via: AppliedVia, touched: readonly number[] = []): void {
+function check(i: number, partition: number, via: AppliedVia, now: number): void {
   const client = clients[i];
-  if (!client) return;
-  const seen = (applied[i] ??= new Map());
-  const wentBackAt = (partition: number, epoch: number): void => {
-    if (epochOf(client, partition) >= epoch) return;
-    const key = `${i}/${partition}@${epoch}`;
-    if (wentBack.has(key)) return;
-    wentBack.add(key);
-    regressions++;
-  };
-  if (via === 'fetch') for (const [partition, epoch] of seen) wentBackAt(partition, epoch);
-  if (via === 'event') {
-    for (const partition of touched) {
-      const epoch = seen.get(partition);
-      if (epoch !== undefined) wentBackAt(partition, epoch);
+  const cursor = cursors[i];
+  const list = registered[partition];
+  if (!client || !cursor || !list) return;
+  let k = cursor[partition] ?? 0;
+  const epoch = epochOf(client, partition);
+  const last = list[k - 1];
+  if (last && epoch < last.epoch) {
+    const key = `${i}/${partition}@${last.epoch}`;
+    if (!wentBack.has(key)) {
+      wentBack.add(key);
+      regressions++;
     }
+    return;
   }
-  if (changes.size === 0) return;
-  const now = Date.now();
-  for (const [id, c] of changes) {
-    if (!c.remaining.has(i) || epochOf(client, c.partition) < c.epoch) continue;
-    samples.push({
-      partition: c.partition,
-      epoch: c.epoch,
-      client: config.firstClient + i,
-      latencyMs: now - c.atMs,
-      via,
-    });
-    seen.set(c.partition, Math.max(seen.get(c.partition) ?? 0, c.epoch));
-    c.remaining.delete(i);
-    if (c.remaining.size === 0) changes.delete(id);
+  for (let c = list[k]; c && c.epoch <= epoch; c = list[++k]) {
+    samples.push(partition, c.epoch, config.firstClient + i, now - c.atMs, VIA.indexOf(via));
   }
+  cursor[partition] = k;
 }
 
-function sweep(): void {
-  for (let i = 0; i < clients.length; i++) check(i, 'check');
+/** Checks the given partitions (all when omitted) of every client. */
+function sweep(partitions?: readonly number[]): void {
+  const now = Date.now();
+  for (let i = 0; i < clients.length; i++) {
+    if (partitions) for (const p of partitions) check(i, p, 'check', now);
+    else for (let p = 0; p < registered.length; p++) check(i, p, 'check', now);
+  }
 }
 
 /** The client's own map source, counted, with a check once each fetched map is installed. */
@@ -188,7 +171,10 @@ function countedSource(inner: MapSource, index: () => number): MapSource {
       try {
         const map = await inner.fetchMap();
         // The client installs the map in the continuation of this promise; check right after.
-        setImmediate(() => check(index(), 'fetch'));
+        setImmediate(() => {
+          const now = Date.now();
+          for (let p = 0; p < registered.length; p++) check(index(), p, 'fetch', now);
+        });
         return map;
       } catch (error) {
         fetchFailures++;
@@ -232,8 +218,12 @@ function probedEvents(inner: MapEventSource, index: number): MapEventSource {
       return inner.subscribe((kind, payload) => {
         onEvent(kind, payload);
         const fresh = register(payload);
-        check(index, 'event', touchedBy(payload));
-        if (fresh) sweep();
+        const now = Date.now();
+        for (const e of entriesOf(payload)) {
+          if (e.resource === config.resource && typeof e.partition === 'number')
+            check(index, e.partition, 'event', now);
+        }
+        if (fresh.length > 0) sweep(fresh);
       });
     },
   };
@@ -269,6 +259,7 @@ async function startClient(i: number): Promise<void> {
       break;
   }
   clients.push(client);
+  cursors.push(new Int32Array(registered.length));
   if (config.mode === 'poll') {
     // Independent applications poll out of phase: start each at a random point of the period.
     await new Promise((r) => setTimeout(r, Math.random() * config.pollMs));
@@ -280,8 +271,12 @@ async function main(): Promise<void> {
   const initial = await new HttpMapSource(config.apiUrl, { token: config.token }).fetchMap();
   const view = initial.resources.find((r) => r.name === config.resource);
   if (!view) throw new Error(`resource ${config.resource} is not in the map`);
-  for (const p of view.partitions) highest.set(p.partition, p.epoch);
-  const observed = new Map(highest);
+  const observed = new Map<number, number>();
+  for (const p of view.partitions) {
+    registered[p.partition] = [];
+    base[p.partition] = p.epoch;
+    observed.set(p.partition, p.epoch);
+  }
 
   // The observer: registers every change even if no client of this worker hears of it.
   const observer = await connect({ servers: config.natsUrl, name: 'bench-observer' });
@@ -309,7 +304,8 @@ async function main(): Promise<void> {
         deliveries.push({ partition: e.partition, epoch: e.epoch, latencyMs: received - at });
       }
     }
-    if (register(event)) sweep();
+    const fresh = register(event);
+    if (fresh.length > 0) sweep(fresh);
   };
   // The subjects the clients follow (natsMapEvents): the message that carries each change to them.
   for (const subject of [Subjects.events.map, Subjects.events.mapChanges]) {
@@ -323,6 +319,32 @@ async function main(): Promise<void> {
   send({ type: 'ready', clients: clients.length });
 }
 
+function sampleObjects(): Sample[] {
+  const out: Sample[] = [];
+  for (let j = 0; j < samples.length; j += SAMPLE_FIELDS) {
+    out.push({
+      partition: samples[j] ?? -1,
+      epoch: samples[j + 1] ?? -1,
+      client: samples[j + 2] ?? -1,
+      latencyMs: samples[j + 3] ?? -1,
+      via: VIA[samples[j + 4] ?? 0] ?? 'check',
+    });
+  }
+  return out;
+}
+
+/** Registered changes some local client does not route to yet, with how many. */
+function pendingChanges(): { partition: number; epoch: number; clients: number }[] {
+  const pending: { partition: number; epoch: number; clients: number }[] = [];
+  registered.forEach((list, partition) => {
+    list.forEach((change, k) => {
+      const behind = cursors.filter((cursor) => (cursor[partition] ?? 0) <= k).length;
+      if (behind > 0) pending.push({ partition, epoch: change.epoch, clients: behind });
+    });
+  });
+  return pending;
+}
+
 async function stop(): Promise<void> {
   for (const c of clients) c.close();
   await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
@@ -334,16 +356,11 @@ process.on('message', (message: unknown) => {
   switch (message.type) {
     case 'report': {
       sweep();
-      const pending = [...changes.values()].map((c) => ({
-        partition: c.partition,
-        epoch: c.epoch,
-        clients: c.remaining.size,
-      }));
       send({
         type: 'report',
-        samples,
+        samples: sampleObjects(),
+        pending: pendingChanges(),
         deliveries,
-        pending,
         mapFetches,
         fetchFailures,
         regressions,
