@@ -33,6 +33,8 @@ import {
   type InitializePartitionsReplyV1,
   type MoveLeaderReplyV1,
   type MoveLeaderRequestV1,
+  type MoveLeadersReplyV1,
+  type MoveLeadersRequestV1,
   type InitializePartitionsRequestV1,
   type NodeRolesReplyV1,
   type NodeRolesRequestV1,
@@ -63,6 +65,7 @@ export interface RequestMap {
   'consensus.partition.isr': [AlterIsrRequestV1, AlterIsrReplyV1];
   'consensus.partition.reassign': [ReassignPartitionsRequestV1, ReassignPartitionsReplyV1];
   'consensus.partition.leader.move': [MoveLeaderRequestV1, MoveLeaderReplyV1];
+  'consensus.partition.leader.moves': [MoveLeadersRequestV1, MoveLeadersReplyV1];
   'replication.replica.list': [ListReplicasRequestV1, ListReplicasReplyV1];
   'recovery.operation.list': [ListOperationsRequestV1, ListOperationsReplyV1];
   'recovery.operation.update': [UpdateOperationRequestV1, UpdateOperationReplyV1];

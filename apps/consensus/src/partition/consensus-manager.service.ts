@@ -9,6 +9,7 @@ import {
   type QueryPartitionsRequestV1,
   type NodeRolesReplyV1,
   type AlterIsrRequestV1,
+  type LeaderMoveResultV1,
   type MoveLeaderRequestV1,
   type ReassignPartitionsRequestV1,
   type ElectLeadersReplyV1,
@@ -18,6 +19,7 @@ import {
   type RoleAssignmentV1,
   Subjects,
   TesseraError,
+  isTesseraError,
 } from '@tessera/contracts';
 import { OutboxRelay } from '@tessera/messaging';
 import { appendBatchToOutbox, appendToOutbox, type OutboxBatch, type OutboxEvent } from '@tessera/persistence';
@@ -320,6 +322,21 @@ export class ConsensusManager {
    */
   moveLeader(req: MoveLeaderRequestV1): Promise<PartitionStateV1> {
     return this.leaderMoves.submit(req);
+  }
+
+  /**
+   * A drain's whole handoff in one request: submitted in one turn, the moves commit as one batch
+   * (moves sent as separate requests can straddle two, two map versions back to back). Each is
+   * answered on its own, in order. A failure that is not a move's own refusal (Postgres down)
+   * fails the request: moves are idempotent, the caller sends them again.
+   */
+  async moveLeaders(moves: MoveLeaderRequestV1[]): Promise<LeaderMoveResultV1[]> {
+    const settled = await Promise.allSettled(moves.map((m) => this.leaderMoves.submit(m)));
+    return settled.map((s): LeaderMoveResultV1 => {
+      if (s.status === 'fulfilled') return { ok: true, state: s.value };
+      if (!isTesseraError(s.reason)) throw s.reason;
+      return { ok: false, code: s.reason.code, message: s.reason.message };
+    });
   }
 
   /**

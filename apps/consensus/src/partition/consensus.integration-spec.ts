@@ -206,6 +206,42 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     );
   });
 
+  it('commits a handoff sent as one request in one transaction and answers each move in order', async () => {
+    await request('consensus.partition.initialize', { resource: 'drainall', replicas: Array.from({ length: 12 }, () => ['a', 'b', 'c']) });
+    await request('consensus.partition.isr', { resource: 'drainall', partition: 11, isr: ['a', 'b'], partitionEpoch: '1' });
+    const announced: { reason: string; changes: { resource: string; partition: number }[] }[] = [];
+    const sub = nc.subscribe(`tessera.v1.${t.cluster}.events.internal.partitions.changed`, {
+      callback: (_err, msg) => announced.push(jc.decode(msg.data) as unknown as (typeof announced)[number]),
+    });
+    await nc.flush();
+
+    const reply = await request('consensus.partition.leader.moves', {
+      moves: [
+        ...Array.from({ length: 11 }, (_, p) => ({ resource: 'drainall', partition: p, leader: 'b' })),
+        { resource: 'drainall', partition: 11, leader: 'c' }, // c left the ISR
+        { resource: 'drainall', partition: 12, leader: 'b' }, // no such partition
+        { resource: 'drainall', partition: 0, leader: 'b' }, // the same again: checked against the result
+      ],
+    });
+
+    const results = reply.results as { ok: boolean; code?: string; state?: StateV1 }[];
+    expect(reply.ok).toBe(true);
+    expect(results.map((r) => (r.ok ? [r.state?.leader, r.state?.leaderEpoch] : r.code))).toEqual([
+      ...Array(11).fill(['b', '2']),
+      'CONFLICT',
+      'NOT_FOUND',
+      ['b', '2'],
+    ]);
+    await waitFor('the handoff announced', () => announced.some((e) => e.changes.some((c) => c.resource === 'drainall')));
+    // A sentinel change behind it: every announcement of the handoff has arrived before it.
+    await request('consensus.partition.isr', { resource: 'drainall', partition: 11, isr: ['a'], partitionEpoch: '2' });
+    await waitFor('the sentinel announced', () => announced.some((e) => e.changes.some((c) => c.resource === 'drainall' && c.partition === 11)));
+    sub.unsubscribe();
+    const handoff = announced.filter((e) => e.reason === 'LEADER_MOVE' && e.changes.some((c) => c.resource === 'drainall'));
+    expect(handoff.map((e) => e.changes.map((c) => c.partition).sort((x, y) => x - y))).toEqual([Array.from({ length: 11 }, (_, p) => p)]);
+    expect(await request('consensus.partition.leader.moves', { moves: [] })).toMatchObject({ ok: false, code: 'INVALID' });
+  });
+
   it('answers a node only with its own roles', async () => {
     expect(await request('consensus.node.roles.d', { nodeId: 'd' })).toMatchObject({
       ok: true,

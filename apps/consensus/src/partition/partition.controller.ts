@@ -5,6 +5,8 @@ import {
   type AlterIsrReplyV1,
   MoveLeaderRequestV1,
   type MoveLeaderReplyV1,
+  MoveLeadersRequestV1,
+  type MoveLeadersReplyV1,
   ReassignPartitionsRequestV1,
   type ReassignPartitionsReplyV1,
   DeletePartitionsRequestV1,
@@ -63,6 +65,11 @@ export class PartitionController {
   @MessagePattern(Subjects.consensus.moveLeader)
   async moveLeader(@Payload() req: MoveLeaderRequestV1): Promise<MoveLeaderReplyV1> {
     return { state: await this.consensus.moveLeader(req) };
+  }
+
+  @MessagePattern(Subjects.consensus.moveLeaders)
+  async moveLeaders(@Payload() req: MoveLeadersRequestV1): Promise<MoveLeadersReplyV1> {
+    return { results: await this.consensus.moveLeaders(req.moves) };
   }
 
   @MessagePattern(Subjects.consensus.nodeRolesPattern)

@@ -3,7 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
-import { type OperationKind, type PartitionStateV1, Subjects, TesseraError } from '@tessera/contracts';
+import {
+  MAX_LEADER_MOVES,
+  type MoveLeaderRequestV1,
+  type OperationKind,
+  type PartitionStateV1,
+  Subjects,
+  TesseraError,
+} from '@tessera/contracts';
 import { NetworkManager, queryAllPartitions } from '@tessera/messaging';
 import { MetricsService, SERVICE_CONFIG } from '@tessera/service-kit';
 import { type CoordinatorConfig } from '../config/coordinator.config';
@@ -30,7 +37,6 @@ interface OperationRow {
 
 const TICK_MS = 500;
 const HOUSEKEEPING_MS = 5_000;
-const PARALLEL_LEADER_MOVES = 32;
 
 /**
  * MigrationDriver: executes migration plans make before break, throttled, as the active
@@ -190,15 +196,9 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
       if (reassignments.length === 0) continue;
       await this.network.request('consensus.partition.reassign', Subjects.consensus.reassignPartitions, { resource, reassignments }, { timeoutMs: 10_000 });
     }
-    for (let i = 0; i < leaderMoves.length; i += PARALLEL_LEADER_MOVES) {
-      await Promise.all(
-        leaderMoves.slice(i, i + PARALLEL_LEADER_MOVES).map((m) =>
-          this.network
-            .request('consensus.partition.leader.move', Subjects.consensus.moveLeader, { resource: m.resource, partition: m.partition, leader: m.to[0] }, { timeoutMs: 5_000 })
-            .catch((error: unknown) => this.log.warn({ resource: m.resource, partition: m.partition, err: error }, 'leader move refused; will retry')),
-        ),
-      );
-    }
+    await this.moveLeaders(
+      leaderMoves.flatMap((m) => (m.to[0] ? [{ resource: m.resource, partition: m.partition, leader: m.to[0] }] : [])),
+    );
 
     const leadersLeft = drained ? [...states.values()].some((s) => s.leader === drained) : false;
     const finished = done === moves.length && !leadersLeft;
@@ -224,22 +224,35 @@ export class MigrationDriver implements OnApplicationBootstrap, OnApplicationShu
    */
   private async moveLeadersOff(nodeId: string, states: Map<string, PartitionStateV1>, moves: PlannedMove[]): Promise<number> {
     const preferred = new Map(moves.map((m) => [`${m.resource}/${m.partition}`, m.to]));
-    const led = [...states.values()].filter((s) => s.leader === nodeId);
+    const handoff: MoveLeaderRequestV1[] = [];
+    for (const s of states.values()) {
+      if (s.leader !== nodeId) continue;
+      const order = [...(preferred.get(`${s.resource}/${s.partition}`) ?? []), ...s.replicas];
+      const next = order.find((n) => n !== nodeId && s.isr.includes(n));
+      if (next) handoff.push({ resource: s.resource, partition: s.partition, leader: next });
+      // else no other in-sync replica yet: it moves with its data
+    }
+    return this.moveLeaders(handoff);
+  }
+
+  /**
+   * Sends leader moves to consensus as one request (per MAX_LEADER_MOVES), so that they commit
+   * together: one transaction, one map version, one role command per node. Returns how many
+   * moved; a refused move is logged and tried again at a later tick.
+   */
+  private async moveLeaders(moves: MoveLeaderRequestV1[]): Promise<number> {
     let moved = 0;
-    for (let i = 0; i < led.length; i += PARALLEL_LEADER_MOVES) {
-      await Promise.all(
-        led.slice(i, i + PARALLEL_LEADER_MOVES).map(async (s) => {
-          const order = [...(preferred.get(`${s.resource}/${s.partition}`) ?? []), ...s.replicas];
-          const next = order.find((n) => n !== nodeId && s.isr.includes(n));
-          if (!next) return; // no other in-sync replica yet: it moves with its data
-          try {
-            await this.network.request('consensus.partition.leader.move', Subjects.consensus.moveLeader, { resource: s.resource, partition: s.partition, leader: next }, { timeoutMs: 5_000 });
-            moved++;
-          } catch (error) {
-            this.log.warn({ resource: s.resource, partition: s.partition, err: error }, 'drain leader move refused; will retry');
-          }
-        }),
-      );
+    for (let i = 0; i < moves.length; i += MAX_LEADER_MOVES) {
+      const chunk = moves.slice(i, i + MAX_LEADER_MOVES);
+      try {
+        const { results } = await this.network.request('consensus.partition.leader.moves', Subjects.consensus.moveLeaders, { moves: chunk }, { timeoutMs: 10_000 });
+        results.forEach((r, j) => {
+          if (r.ok) moved++;
+          else this.log.warn({ resource: chunk[j]?.resource, partition: chunk[j]?.partition, code: r.code, reason: r.message }, 'leader move refused; will retry');
+        });
+      } catch (error) {
+        this.log.warn({ moves: chunk.length, err: error }, 'leader moves failed; will retry');
+      }
     }
     return moved;
   }

@@ -28,6 +28,7 @@ const HANDLERS: { subject: string; reads?: boolean }[] = [
   { subject: Subjects.consensus.alterIsr },
   { subject: Subjects.consensus.reassignPartitions },
   { subject: Subjects.consensus.moveLeader },
+  { subject: Subjects.consensus.moveLeaders },
   { subject: Subjects.consensus.nodeRoles('kv-1'), reads: true },
   { subject: Subjects.replication.report('kv-1') },
   { subject: Subjects.replication.listReplicas, reads: true },

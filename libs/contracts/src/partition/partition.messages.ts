@@ -11,6 +11,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { type ErrorCode } from '../common/errors';
 import { IsReplicaMatrix } from '../common/replica-matrix';
 import {
   MAX_PARTITIONS,
@@ -297,4 +298,30 @@ export class MoveLeaderRequestV1 {
 
 export interface MoveLeaderReplyV1 {
   state: PartitionStateV1;
+}
+
+/** Most moves in one `consensus.partition.leader.moves` request (one transaction at most). */
+export const MAX_LEADER_MOVES = 1_000;
+
+/**
+ * `consensus.partition.leader.moves`: several leader moves (a drain's handoff) committed together
+ * — one transaction, one epoch + 1 per moved partition, one announcement — and answered one by
+ * one, in request order. A partition named twice is moved by its first entry; the second is
+ * checked against the result.
+ */
+export class MoveLeadersRequestV1 {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_LEADER_MOVES)
+  @ValidateNested({ each: true })
+  @Type(() => MoveLeaderRequestV1)
+  moves!: MoveLeaderRequestV1[];
+}
+
+/** Each move's own answer: its new (or unchanged) state, or why it was refused. */
+export type LeaderMoveResultV1 =
+  { ok: true; state: PartitionStateV1 } | { ok: false; code: ErrorCode; message: string };
+
+export interface MoveLeadersReplyV1 {
+  results: LeaderMoveResultV1[];
 }
