@@ -31,8 +31,6 @@ import {
   type ElectLeadersReplyV1,
   type ElectLeadersRequestV1,
   type InitializePartitionsReplyV1,
-  type MoveLeaderReplyV1,
-  type MoveLeaderRequestV1,
   type MoveLeadersReplyV1,
   type MoveLeadersRequestV1,
   type InitializePartitionsRequestV1,
@@ -64,7 +62,6 @@ export interface RequestMap {
   'consensus.node.roles': [NodeRolesRequestV1, NodeRolesReplyV1];
   'consensus.partition.isr': [AlterIsrRequestV1, AlterIsrReplyV1];
   'consensus.partition.reassign': [ReassignPartitionsRequestV1, ReassignPartitionsReplyV1];
-  'consensus.partition.leader.move': [MoveLeaderRequestV1, MoveLeaderReplyV1];
   'consensus.partition.leader.moves': [MoveLeadersRequestV1, MoveLeadersReplyV1];
   'replication.replica.list': [ListReplicasRequestV1, ListReplicasReplyV1];
   'recovery.operation.list': [ListOperationsRequestV1, ListOperationsReplyV1];

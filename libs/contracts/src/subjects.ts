@@ -36,8 +36,7 @@ export const Subjects = {
     queryPartitions: 'consensus.partition.query',
     alterIsr: 'consensus.partition.isr',
     reassignPartitions: 'consensus.partition.reassign',
-    moveLeader: 'consensus.partition.leader.move',
-    /** Several leader moves in one request, committed together (a drain's handoff). */
+    /** Leader moves in one request, committed together (a drain's handoff). */
     moveLeaders: 'consensus.partition.leader.moves',
     /** `consensus.node.roles.<nodeId>`: a node asks for its current roles (reconcile on start). */
     nodeRoles: (nodeId: string) => `consensus.node.roles.${nodeId}`,

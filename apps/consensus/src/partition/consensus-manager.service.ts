@@ -316,19 +316,12 @@ export class ConsensusManager {
   }
 
   /**
-   * Hands leadership to an in-sync replica (preferred-leader election, drains): epoch + 1.
-   * Group commit too: a drain's concurrent handoffs become one transaction and one map version,
-   * so routing clients and nodes get one update for them, not one per partition.
-   */
-  moveLeader(req: MoveLeaderRequestV1): Promise<PartitionStateV1> {
-    return this.leaderMoves.submit(req);
-  }
-
-  /**
-   * A drain's whole handoff in one request: submitted in one turn, the moves commit as one batch
-   * (moves sent as separate requests can straddle two, two map versions back to back). Each is
-   * answered on its own, in order. A failure that is not a move's own refusal (Postgres down)
-   * fails the request: moves are idempotent, the caller sends them again.
+   * Hands leaderships to in-sync replicas (preferred-leader election, drains): epoch + 1 each.
+   * Submitted in one turn, the moves commit as one batch (group commit, as for ISR changes): a
+   * drain's handoff is one transaction and one map version, so routing clients and nodes get
+   * one update for it. Each move is answered on its own, in order. A failure that is not a
+   * move's own refusal (Postgres down) fails the request: moves are idempotent, the caller sends
+   * them again.
    */
   async moveLeaders(moves: MoveLeaderRequestV1[]): Promise<LeaderMoveResultV1[]> {
     const settled = await Promise.allSettled(moves.map((m) => this.leaderMoves.submit(m)));

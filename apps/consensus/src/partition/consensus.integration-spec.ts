@@ -139,7 +139,7 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     expect(await request('consensus.partition.isr', { resource: 'moves', partition: 0, isr: ['b', 'c'], partitionEpoch: String(Number(s0.partitionEpoch) + 1) })).toMatchObject({ ok: false, code: 'INVALID' });
     // 3. the old leader cannot be removed before leadership moves; then it can
     expect(await request('consensus.partition.reassign', { resource: 'moves', reassignments: [{ partition: 0, replicas: ['c', 'b'] }] })).toMatchObject({ ok: false, code: 'CONFLICT' });
-    expect(await request('consensus.partition.leader.move', { resource: 'moves', partition: 0, leader: 'c' })).toMatchObject({ ok: true, state: { leader: 'c', leaderEpoch: String(Number(start.leaderEpoch) + 1) } });
+    expect(await request('consensus.partition.leader.moves', { moves: [{ resource: 'moves', partition: 0, leader: 'c' }] })).toMatchObject({ ok: true, results: [{ ok: true, state: { leader: 'c', leaderEpoch: String(Number(start.leaderEpoch) + 1) } }] });
     const toA = commands.length;
     expect(await request('consensus.partition.reassign', { resource: 'moves', reassignments: [{ partition: 0, replicas: ['c', 'b'] }] })).toMatchObject({ ok: true, changed: 1 });
     [s0] = await query('moves');
@@ -149,7 +149,7 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
       commands.slice(toA).some((c) => c.nodeId === 'a' && c.assignments.some((x) => x.resource === 'moves' && x.role === 'NONE')),
     );
     // leadership only goes to an in-sync replica
-    expect(await request('consensus.partition.leader.move', { resource: 'moves', partition: 0, leader: 'a' })).toMatchObject({ ok: false, code: 'CONFLICT' });
+    expect(await request('consensus.partition.leader.moves', { moves: [{ resource: 'moves', partition: 0, leader: 'a' }] })).toMatchObject({ ok: true, results: [{ ok: false, code: 'CONFLICT' }] });
   });
 
   it('commits concurrent ISR proposals together, each checked and answered on its own', async () => {
@@ -170,40 +170,6 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     expect(replies.slice(12).map((r) => r.code)).toEqual(['CONFLICT', expect.stringMatching(/^(INVALID|CONFLICT)$/), 'NOT_FOUND']);
     const after = await query('isrs');
     expect(after.map((s) => [s.isr.join(), s.partitionEpoch])).toEqual(Array(12).fill(['a,b,c', '3']));
-  });
-
-  it('commits concurrent leader moves together: each checked and answered, one epoch each, announced in fewer events', async () => {
-    await request('consensus.partition.initialize', { resource: 'handoff', replicas: Array.from({ length: 12 }, () => ['a', 'b', 'c']) });
-    const announced: { reason: string; changes: { resource: string; partition: number; leader: string; leaderEpoch: string }[] }[] = [];
-    const sub = nc.subscribe(`tessera.v1.${t.cluster}.events.internal.partitions.changed`, {
-      callback: (_err, msg) => announced.push(jc.decode(msg.data) as unknown as (typeof announced)[number]),
-    });
-    await nc.flush();
-
-    // A drain of a: every leadership to b at once, and three that must be refused or change nothing.
-    await request('consensus.partition.isr', { resource: 'handoff', partition: 11, isr: ['a', 'b'], partitionEpoch: '1' });
-    const replies = await Promise.all([
-      ...Array.from({ length: 11 }, (_, p) => request('consensus.partition.leader.move', { resource: 'handoff', partition: p, leader: 'b' })),
-      request('consensus.partition.leader.move', { resource: 'handoff', partition: 11, leader: 'c' }), // c left the ISR
-      request('consensus.partition.leader.move', { resource: 'handoff', partition: 12, leader: 'b' }), // no such partition
-      request('consensus.partition.leader.move', { resource: 'handoff', partition: 0, leader: 'b' }), // the same again: no change
-    ]);
-
-    expect(replies.slice(0, 11).map((r) => r.ok && [(r.state as StateV1).leader, (r.state as StateV1).leaderEpoch])).toEqual(Array(11).fill(['b', '2']));
-    expect(replies.slice(11, 13).map((r) => r.code)).toEqual(['CONFLICT', 'NOT_FOUND']);
-    expect(replies[13]).toMatchObject({ ok: true, state: { leader: 'b', leaderEpoch: '2' } });
-    const after = await query('handoff');
-    expect(after.map((s) => [s.leader, s.leaderEpoch])).toEqual([...Array(11).fill(['b', '2']), ['a', '1']]);
-    await waitFor('every move announced', () => announced.flatMap((e) => e.changes).filter((c) => c.resource === 'handoff' && c.leader === 'b').length >= 11);
-    sub.unsubscribe();
-    const moves = announced.filter((e) => e.reason === 'LEADER_MOVE');
-    expect(moves.flatMap((e) => e.changes.map((c) => c.partition)).sort((x, y) => x - y)).toEqual(Array.from({ length: 11 }, (_, p) => p));
-    // Moves that arrive together commit together (a few transactions at most, not one per move).
-    expect(moves.length).toBeLessThan(11);
-    // Each node is told its new roles; b leads all eleven at epoch 2.
-    await waitFor('b told it leads the eleven', () =>
-      commands.some((c) => c.nodeId === 'b' && c.assignments.filter((x) => x.resource === 'handoff' && x.role === 'LEADER' && x.leaderEpoch === '2').length > 1),
-    );
   });
 
   it('commits a handoff sent as one request in one transaction and answers each move in order', async () => {
@@ -239,6 +205,10 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     sub.unsubscribe();
     const handoff = announced.filter((e) => e.reason === 'LEADER_MOVE' && e.changes.some((c) => c.resource === 'drainall'));
     expect(handoff.map((e) => e.changes.map((c) => c.partition).sort((x, y) => x - y))).toEqual([Array.from({ length: 11 }, (_, p) => p)]);
+    // Each node is told its new roles: b leads all eleven at epoch 2, in one command.
+    await waitFor('b told it leads the eleven', () =>
+      commands.some((c) => c.nodeId === 'b' && c.assignments.filter((x) => x.resource === 'drainall' && x.role === 'LEADER' && x.leaderEpoch === '2').length === 11),
+    );
     expect(await request('consensus.partition.leader.moves', { moves: [] })).toMatchObject({ ok: false, code: 'INVALID' });
   });
 

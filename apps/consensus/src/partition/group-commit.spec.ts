@@ -26,14 +26,18 @@ function heldCommits() {
   return { batches, commit, releaseNext };
 }
 
+/** The object under test, keyed by `key`. */
+function groupCommit(
+  maxBatch: number,
+  commit: (batch: Queued<Req, number>[]) => Promise<void>,
+): GroupCommit<Req, number> {
+  return new GroupCommit<Req, number>({ keyOf: (r) => r.key, maxBatch, commit });
+}
+
 describe(GroupCommit.name, () => {
   it('commits requests of the same turn together, and whatever arrives meanwhile in the next batch', async () => {
     const held = heldCommits();
-    const sut = new GroupCommit<Req, number>({
-      keyOf: (r) => r.key,
-      maxBatch: 100,
-      commit: held.commit,
-    });
+    const sut = groupCommit(100, held.commit);
 
     const answers = [1, 2, 3].map((n) => sut.submit({ key: `p${n}`, n }));
     await new Promise((r) => setImmediate(r));
@@ -50,11 +54,7 @@ describe(GroupCommit.name, () => {
 
   it('never puts two requests of one key in a batch, and keeps the batch size bound, in arrival order', async () => {
     const held = heldCommits();
-    const sut = new GroupCommit<Req, number>({
-      keyOf: (r) => r.key,
-      maxBatch: 2,
-      commit: held.commit,
-    });
+    const sut = groupCommit(2, held.commit);
 
     const answers = [
       sut.submit({ key: 'a', n: 1 }),
@@ -72,17 +72,13 @@ describe(GroupCommit.name, () => {
   });
 
   it('fails every unanswered request of a batch whose commit throws, and goes on with the next', async () => {
-    const sut = new GroupCommit<Req, number>({
-      keyOf: (r) => r.key,
-      maxBatch: 10,
-      commit: async (batch) => {
-        await Promise.resolve();
-        if (batch.some((q) => q.req.key === 'boom')) {
-          batch[0]?.resolve(-1); // answered before the failure: keeps its answer
-          throw new Error('the database went away');
-        }
-        for (const q of batch) q.resolve(q.req.n);
-      },
+    const sut = groupCommit(10, async (batch) => {
+      await Promise.resolve();
+      if (batch.some((q) => q.req.key === 'boom')) {
+        batch[0]?.resolve(-1); // answered before the failure: keeps its answer
+        throw new Error('the database went away');
+      }
+      for (const q of batch) q.resolve(q.req.n);
     });
 
     const settled = Promise.allSettled([

@@ -3,8 +3,6 @@ import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AlterIsrRequestV1,
   type AlterIsrReplyV1,
-  MoveLeaderRequestV1,
-  type MoveLeaderReplyV1,
   MoveLeadersRequestV1,
   type MoveLeadersReplyV1,
   ReassignPartitionsRequestV1,
@@ -60,11 +58,6 @@ export class PartitionController {
   @MessagePattern(Subjects.consensus.reassignPartitions)
   reassign(@Payload() req: ReassignPartitionsRequestV1): Promise<ReassignPartitionsReplyV1> {
     return this.consensus.reassign(req);
-  }
-
-  @MessagePattern(Subjects.consensus.moveLeader)
-  async moveLeader(@Payload() req: MoveLeaderRequestV1): Promise<MoveLeaderReplyV1> {
-    return { state: await this.consensus.moveLeader(req) };
   }
 
   @MessagePattern(Subjects.consensus.moveLeaders)

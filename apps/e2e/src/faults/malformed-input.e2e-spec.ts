@@ -27,7 +27,6 @@ const HANDLERS: { subject: string; reads?: boolean }[] = [
   { subject: Subjects.consensus.queryPartitions, reads: true },
   { subject: Subjects.consensus.alterIsr },
   { subject: Subjects.consensus.reassignPartitions },
-  { subject: Subjects.consensus.moveLeader },
   { subject: Subjects.consensus.moveLeaders },
   { subject: Subjects.consensus.nodeRoles('kv-1'), reads: true },
   { subject: Subjects.replication.report('kv-1') },

@@ -282,7 +282,7 @@ export interface ReassignPartitionsReplyV1 {
   states: PartitionStateV1[];
 }
 
-/** `consensus.partition.leader.move`: hand leadership to an in-sync replica (epoch + 1). */
+/** One leader move: hand leadership to an in-sync replica (epoch + 1). */
 export class MoveLeaderRequestV1 {
   @Matches(TOKEN_PATTERN)
   resource!: string;
@@ -294,10 +294,6 @@ export class MoveLeaderRequestV1 {
 
   @Matches(TOKEN_PATTERN)
   leader!: string;
-}
-
-export interface MoveLeaderReplyV1 {
-  state: PartitionStateV1;
 }
 
 /** Most moves in one `consensus.partition.leader.moves` request (one transaction at most). */
