@@ -1,5 +1,5 @@
 import { type PartitionStateV1 } from '@tessera/contracts';
-import { proposeIsr, type ReplicaSeen } from './isr-decision';
+import { DEFAULT_ISR_POLICY, proposeIsr, type ReplicaSeen } from './isr-decision';
 
 const state: PartitionStateV1 = {
   resource: 'r',
@@ -79,5 +79,14 @@ describe(proposeIsr.name, () => {
     expect(proposeIsr(state, caughtUp, new Map())).toBeNull();
     // It reported after it was seen out: alive and caught up.
     expect(proposeIsr(state, caughtUp, new Map([['c', 2_000]]))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('readmits a replica only on a report fresh enough that its leader still counts it toward acks', () => {
+    const reported = (ageMs: number) =>
+      decide(leader({ highWatermark: 90 }), { nodeId: 'b' }, { nodeId: 'c', ageMs });
+
+    expect(reported(DEFAULT_ISR_POLICY.readmitFreshMs)).toEqual(['a', 'b', 'c']);
+    // Still fresh enough to keep c in an ISR, but the leader may have stopped waiting for it.
+    expect(reported(DEFAULT_ISR_POLICY.readmitFreshMs + 1)).toBeNull();
   });
 });

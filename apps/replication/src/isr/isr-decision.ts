@@ -18,12 +18,23 @@ export interface IsrPolicy {
   maxLagRecords: number;
   /** Reports older than this are not trusted to judge anything. */
   freshMs: number;
+  /**
+   * A replica outside the ISR is readmitted only on a report this fresh. Its leader counts a
+   * caught-up replica outside the ISR toward acks for a grace (4 s, kv-node's CATCH_UP_GRACE_MS)
+   * after its last caught-up fetch, to cover the time until it hears of the expansion; a
+   * readmission based on an older report (a held replica, a slow pass) could land after that
+   * grace ran out, putting into the ISR a replica that lacks acknowledged writes. Reports come
+   * every 2 s and at once on catching up, and this pass runs every second, so a live replica
+   * always has one this fresh.
+   */
+  readmitFreshMs: number;
 }
 
 export const DEFAULT_ISR_POLICY: IsrPolicy = {
   maxSilenceMs: 10_000,
   maxLagRecords: 10_000,
   freshMs: 5_000,
+  readmitFreshMs: 1_500,
 };
 
 /**
@@ -73,7 +84,7 @@ export function proposeIsr(
       r.ageMs < out &&
       sameEpoch &&
       r.role === 'FOLLOWER' &&
-      r.ageMs <= policy.freshMs &&
+      r.ageMs <= policy.readmitFreshMs &&
       r.logEndOffset >= caughtUpTo
     );
   });

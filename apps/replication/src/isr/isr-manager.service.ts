@@ -9,6 +9,7 @@ import { isTesseraError, type PartitionStateV1, Subjects } from '@tessera/contra
 import { NetworkManager, queryAllPartitions } from '@tessera/messaging';
 import { MetricsService } from '@tessera/service-kit';
 import { ReplicaProgressRepository } from '../progress/replica-progress.repository';
+import { IsrFlapDamper } from './flap-damping';
 import { proposeIsr, type ReplicaSeen } from './isr-decision';
 
 const TICK_MS = 1_000;
@@ -34,7 +35,10 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
   private viewAt = 0;
   /** Per partition, per replica outside its ISR: when this process first saw it out (see proposeIsr). */
   private readonly outSince = new Map<string, Map<string, number>>();
+  /** Replicas that keep leaving an ISR wait longer to rejoin it (flap-damping.ts). */
+  private readonly damper = new IsrFlapDamper();
   private readonly proposals: Counter;
+  private readonly holds: Counter;
 
   constructor(
     private readonly repository: ReplicaProgressRepository,
@@ -47,6 +51,10 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
       'tessera_isr_proposals_total',
       'ISR changes proposed to consensus',
       ['kind', 'result'],
+    );
+    this.holds = metrics.counter(
+      'tessera_isr_flap_holds_total',
+      'Replicas held out of an ISR for a while because they kept leaving it',
     );
   }
 
@@ -68,6 +76,7 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
         );
         this.viewAt = Date.now();
         for (const key of this.outSince.keys()) if (!this.view.has(key)) this.outSince.delete(key);
+        this.damper.retain(this.view);
         for (const [key, state] of this.view) this.observe(key, state);
       }
       const seen = new Map<string, Map<string, ReplicaSeen>>();
@@ -88,8 +97,11 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
       const now = Date.now();
       for (const [key, state] of this.view) {
         const outForMs = new Map<string, number>();
-        for (const [nodeId, since] of this.outSince.get(key) ?? [])
-          outForMs.set(nodeId, now - since);
+        for (const [nodeId, since] of this.outSince.get(key) ?? []) {
+          // Held (flapping): left out of outForMs, so proposeIsr cannot readmit it yet.
+          if (now - since >= this.damper.holdMs(key, nodeId, now))
+            outForMs.set(nodeId, now - since);
+        }
         const isr = proposeIsr(state, seen.get(key) ?? new Map(), outForMs);
         if (isr) proposals.push({ state, isr });
       }
@@ -108,6 +120,13 @@ export class IsrManager implements OnApplicationBootstrap, OnApplicationShutdown
   /** Notes when each replica outside the ISR was first seen out (kept while it stays out). */
   private observe(key: string, state: PartitionStateV1): void {
     const now = Date.now();
+    for (const { nodeId, holdMs } of this.damper.observe(key, state.isr, state.replicas, now)) {
+      this.holds.inc();
+      this.log.info(
+        { resource: state.resource, partition: state.partition, nodeId, holdMs },
+        'replica keeps leaving the ISR: held out before it may rejoin',
+      );
+    }
     const known = this.outSince.get(key);
     const out = new Map<string, number>();
     for (const nodeId of state.replicas) {
