@@ -17,6 +17,8 @@ const PG_CTLCLUSTER = '/usr/bin/pg_ctlcluster';
 const NATS_SERVER = '/usr/sbin/nats-server';
 // The dashboard's end-to-end test drives Debian's chromium through playwright-core.
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+// The clock-skew fault test (RELIABILITY S15) steps processes' wall clocks through libfaketime.
+const DEFAULT_LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 const SERVICE_DEADLINE_MS = 60_000;
 
 const log = (message) => console.log(`[ensure] ${message}`);
@@ -230,6 +232,22 @@ function ensureChromium(executable) {
   log(`chromium ${executable}: ok`);
 }
 
+/** libfaketime for the clock-skew test; without root we only say how, as nothing else needs it. */
+function ensureFaketime(library) {
+  if (fs.existsSync(library)) {
+    log(`libfaketime ${library}: ok`);
+    return;
+  }
+  if (!isRoot()) {
+    log(
+      `libfaketime missing (${library}): the clock-skew e2e test needs \`sudo apt-get install -y libfaketime\``,
+    );
+    return;
+  }
+  aptInstall('libfaketime', 'libfaketime is not installed');
+  log(`libfaketime ${library}: ok`);
+}
+
 /** Creates the database named in the URL if missing, through the `pg` package (now installed). */
 async function ensureDatabase(databaseUrl, database) {
   const { Client } = require('pg');
@@ -268,14 +286,18 @@ async function ensureDatabase(databaseUrl, database) {
   }
 }
 
-async function ensure(env = process.env, { browser = true } = {}) {
+/** `tests`: also what only the test suite needs (a browser, libfaketime). */
+async function ensure(env = process.env, { tests = true } = {}) {
   const started = Date.now();
   const target = endpoints(env);
   ensureNodeModules();
   await ensurePostgres(target.pg);
   await ensureNats(target.nats);
   await ensureDatabase(target.databaseUrl, target.database);
-  if (browser) ensureChromium(env.TESSERA_CHROMIUM || DEFAULT_CHROMIUM);
+  if (tests) {
+    ensureChromium(env.TESSERA_CHROMIUM || DEFAULT_CHROMIUM);
+    ensureFaketime(env.TESSERA_LIBFAKETIME || DEFAULT_LIBFAKETIME);
+  }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

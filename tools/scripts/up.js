@@ -163,7 +163,7 @@ async function waitForReady() {
 }
 
 async function main() {
-  await ensure(process.env, { browser: false }); // the dashboard test's browser is for npm test only
+  await ensure(process.env, { tests: false }); // the browser and libfaketime are for npm test only
   const busy = [];
   for (const { name, port } of SERVICES)
     if (await isListening(port)) busy.push(`${port} (${name})`);

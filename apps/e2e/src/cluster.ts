@@ -44,6 +44,8 @@ export interface ClusterOptions {
   nodeEnv?: (node: KvNodeSpec) => Record<string, string>;
   /** A Postgres server of the suite's own (e.g. one it restarts), instead of the shared one. */
   postgresUrl?: string;
+  /** Environment of one service instance's own, by instance id (e.g. a skewed clock). */
+  instanceEnv?: (id: string) => Record<string, string>;
 }
 
 /** One process of a service: its own TESSERA_INSTANCE_ID and HTTP port. */
@@ -170,6 +172,7 @@ export class TestCluster {
     private readonly extraEnv: Record<string, string>,
     private readonly nodeLauncher?: ClusterOptions['nodeLauncher'],
     private readonly nodeEnv?: ClusterOptions['nodeEnv'],
+    private readonly instanceEnv?: ClusterOptions['instanceEnv'],
   ) {}
 
   static async start(
@@ -192,6 +195,7 @@ export class TestCluster {
       options.env ?? {},
       options.nodeLauncher,
       options.nodeEnv,
+      options.instanceEnv,
     );
     TestCluster.running.add(cluster);
     try {
@@ -245,6 +249,7 @@ export class TestCluster {
         TESSERA_INSTANCE_ID: id,
         // Postgres sees which process wrote what (pg lets the URL's application_name win).
         TESSERA_DATABASE_URL: withApplicationName(this.env.databaseUrl, `tessera-${id}`),
+        ...this.instanceEnv?.(id),
       }),
       id,
     );

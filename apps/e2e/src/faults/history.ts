@@ -109,7 +109,8 @@ export interface FaultMark {
     | 'join'
     | 'loop-block'
     | 'loop-release'
-    | 'isolate';
+    | 'isolate'
+    | 'skew';
   target: string;
 }
 

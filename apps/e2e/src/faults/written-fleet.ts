@@ -8,7 +8,13 @@ import {
   type PartitionViewV1,
 } from '@tessera/contracts';
 import { waitFor } from '@tessera/testing';
-import { type EventLog, type KvNodeSpec, type ObservedEvent, TestCluster } from '../cluster';
+import {
+  type ClusterOptions,
+  type EventLog,
+  type KvNodeSpec,
+  type ObservedEvent,
+  TestCluster,
+} from '../cluster';
 import {
   checkAll,
   checkConvergence,
@@ -39,6 +45,10 @@ export interface WrittenFleetOptions {
   postgresUrl?: string;
   /** One kv-node's own environment (see ClusterOptions). */
   nodeEnv?: (node: KvNodeSpec) => Record<string, string>;
+  /** Instances of the leased services (see ClusterOptions). */
+  instances?: ClusterOptions['instances'];
+  /** One service instance's own environment (see ClusterOptions). */
+  instanceEnv?: ClusterOptions['instanceEnv'];
 }
 
 /** A node SIGKILLed and the partitions it led failed over (`failover`). */
@@ -87,6 +97,8 @@ export class WrittenFleet {
       natsUrl: options.natsUrl,
       postgresUrl: options.postgresUrl,
       nodeEnv: options.nodeEnv,
+      instances: options.instances,
+      instanceEnv: options.instanceEnv,
     });
     let fleet: WrittenFleet | undefined;
     try {
