@@ -44,8 +44,11 @@ export interface ClusterOptions {
   nodeEnv?: (node: KvNodeSpec) => Record<string, string>;
   /** A Postgres server of the suite's own (e.g. one it restarts), instead of the shared one. */
   postgresUrl?: string;
-  /** Environment of one service instance's own, by instance id (e.g. a skewed clock). */
-  instanceEnv?: (id: string) => Record<string, string>;
+  /**
+   * Environment of one service instance's own, by instance id (e.g. a skewed clock); gets the
+   * database URL the instance would use (e.g. to route it through a proxy).
+   */
+  instanceEnv?: (id: string, databaseUrl: string) => Record<string, string>;
 }
 
 /** One process of a service: its own TESSERA_INSTANCE_ID and HTTP port. */
@@ -165,6 +168,7 @@ export class TestCluster {
   private readonly nodeSpecs = new Map<string, KvNodeSpec>();
   private readonly pausedNodes = new Set<string>();
   private readonly eventLogs: EventLog[] = [];
+  private preferredApi: string | undefined;
 
   private constructor(
     readonly env: TestEnv,
@@ -239,6 +243,8 @@ export class TestCluster {
     port = this.instances.get(id)?.port,
   ): ServiceInstance {
     if (port === undefined) throw new Error(`no port for ${id}`);
+    // Postgres sees which process wrote what (pg lets the URL's application_name win).
+    const databaseUrl = withApplicationName(this.env.databaseUrl, `tessera-${id}`);
     const proc = startApp(
       service,
       this.env.env({
@@ -247,9 +253,8 @@ export class TestCluster {
         TESSERA_HTTP_HOST: '127.0.0.1',
         TESSERA_ADMIN_TOKEN: this.adminToken,
         TESSERA_INSTANCE_ID: id,
-        // Postgres sees which process wrote what (pg lets the URL's application_name win).
-        TESSERA_DATABASE_URL: withApplicationName(this.env.databaseUrl, `tessera-${id}`),
-        ...this.instanceEnv?.(id),
+        TESSERA_DATABASE_URL: databaseUrl,
+        ...this.instanceEnv?.(id, databaseUrl),
       }),
       id,
     );
@@ -414,9 +419,16 @@ export class TestCluster {
     );
   }
 
-  /** A port of a coordinator that is running and not paused (the first one when all are). */
+  /** The coordinator instance `api` asks first while it runs (e.g. the one still reaching Postgres). */
+  preferApi(id: string | undefined): void {
+    this.preferredApi = id;
+  }
+
+  /** A port of a coordinator that is running and not paused (the preferred or first one). */
   private apiPort(): number {
-    const coordinators = this.instancesOf('coordinator');
+    const coordinators = this.instancesOf('coordinator').sort(
+      (a, b) => Number(b.id === this.preferredApi) - Number(a.id === this.preferredApi),
+    );
     const live = coordinators.find((i) => !i.paused && this.isRunning(i.id));
     const port = (live ?? coordinators[0])?.port ?? this.ports.get('coordinator');
     if (port === undefined) throw new Error('no coordinator');

@@ -21,6 +21,14 @@ describe(Lease.name, () => {
     await dropDatabase(url.toString());
   });
 
+  const waitUntil = async (condition: () => boolean, timeoutMs = 3_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
   const expire = (role: string) =>
     db.query(`UPDATE coordinator.lease SET expires_at = now() - interval '1 second' WHERE role = $1`, [role]);
 
@@ -84,6 +92,39 @@ describe(Lease.name, () => {
     await Promise.all([write, takeover]);
     expect(order).toEqual(['write committed', 'takeover true']);
     expect(standby.term).toBe(2n);
+  });
+
+  it('tells its listeners the lease is lost when the grant runs out while a renewal hangs (S8)', async () => {
+    const role = 'hung';
+    const sut = new Lease(db, 'coordinator', role, 'holder', { ttlMs: 1_200, renewEveryMs: 300, safetyMarginMs: 200 });
+    const changes: { active: boolean; at: number }[] = [];
+    sut.onChange((active) => changes.push({ active, at: performance.now() }));
+    sut.start();
+    try {
+      await waitUntil(() => sut.isActive);
+      // Another session holds the lease row: every renewal now waits on the lock, as one sent
+      // over a connection that went dark would wait for an answer.
+      const blocker = db.createQueryRunner();
+      await blocker.connect();
+      await blocker.startTransaction();
+      await blocker.query(`SELECT 1 FROM coordinator.lease WHERE role = $1 FOR UPDATE`, [role]);
+      const blockedAt = performance.now();
+      try {
+        await waitUntil(() => changes.some((c) => !c.active), 5_000);
+        const lost = changes.find((c) => !c.active)!;
+        // Within one grant of the block (less the margin), not whenever the renewal returns.
+        expect(lost.at - blockedAt).toBeLessThanOrEqual(1_200);
+        expect(sut.isActive).toBe(false);
+      } finally {
+        await blocker.rollbackTransaction();
+        await blocker.release();
+      }
+      // The row free again, the renewals go through: the holder is back at the same term.
+      await waitUntil(() => sut.isActive, 5_000);
+      expect(sut.term).toBe(1n);
+    } finally {
+      await sut.stop();
+    }
   });
 
   it('hands the role over at once on a clean stop', async () => {

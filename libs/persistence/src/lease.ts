@@ -31,6 +31,8 @@ export const DEFAULT_LEASE: Required<LeaseOptions> = { ttlMs: 3_000, renewEveryM
  */
 export class Lease {
   private timer: NodeJS.Timeout | null = null;
+  /** Fires when the local view of the grant runs out, whether or not a renewal came back. */
+  private expiry: NodeJS.Timeout | null = null;
   private currentTerm: bigint | null = null;
   /** Monotonic time until which this holder may act (grant start as sent + ttl − margin). */
   private activeUntil = 0;
@@ -72,6 +74,7 @@ export class Lease {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.expiry) clearTimeout(this.expiry);
     const term = this.currentTerm;
     this.setTerm(null);
     if (term !== null) {
@@ -109,8 +112,12 @@ export class Lease {
         );
       }
       if (rows.length === 1) {
-        this.activeUntil = sentAt + this.opts.ttlMs - this.opts.safetyMarginMs;
-        this.setTerm(BigInt(rows[0].term));
+        const term = BigInt(rows[0].term);
+        const until = sentAt + this.opts.ttlMs - this.opts.safetyMarginMs;
+        // A renewal that comes back late (after a newer one) must not shorten the grant.
+        this.activeUntil = term === this.currentTerm ? Math.max(this.activeUntil, until) : until;
+        this.setTerm(term);
+        this.armExpiry();
         return true;
       }
       this.setTerm(null);
@@ -145,8 +152,34 @@ export class Lease {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    await this.tryAcquire();
+    // A renewal stuck on a connection that went dark (packets dropped, no reset) must not stop
+    // the next attempts, which may get a fresh connection: wait for it at most one TTL.
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.tryAcquire(),
+      new Promise<void>((resolve) => (waited = setTimeout(resolve, this.opts.ttlMs))),
+    ]);
+    clearTimeout(waited);
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.opts.renewEveryMs);
+  }
+
+  /**
+   * Tells the listeners the lease is lost as soon as the local view of the grant runs out: a
+   * holder cut off from Postgres (RELIABILITY S8) may wait on its renewal indefinitely, and
+   * must stop acting (consuming events, driving work) all the same.
+   */
+  private armExpiry(): void {
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = setTimeout(
+      () => {
+        this.expiry = null;
+        if (this.currentTerm === null || this.isActive) return;
+        this.log.warn({ role: this.role }, 'lease ran out with no renewal back from Postgres');
+        this.setTerm(null);
+      },
+      Math.max(0, this.activeUntil - performance.now()) + 1,
+    );
+    this.expiry.unref(); // the renew loop keeps a holder's process alive, not this
   }
 
   private setTerm(term: bigint | null): void {

@@ -5,50 +5,10 @@ import { type EventLog, TestCluster } from '../cluster';
 import { checkLeaderGrants } from './checkers';
 import { History } from './history';
 import { ControlPlaneRecorder } from './recorder';
+import { fencedWrites, installWriteAudit } from './write-audit';
 
 const NODES = [1, 2, 3].map((i) => ({ id: `kv-${i}`, zone: `z${i}`, rack: `r${i}` }));
 const PAUSE_MS = 15_000;
-
-/** A row of the audit the test installs on the coordinator's tables (see `installWriteAudit`). */
-interface AuditRow {
-  tbl: string;
-  op: string;
-  app: string;
-  fenced: boolean;
-  lease_holder: string | null;
-  lease_term: string | null;
-}
-
-/**
- * Records every row written to the coordinator's tables: which process wrote it (each instance
- * connects with application_name `tessera-<instance id>`), whether the transaction was fenced (it
- * holds the share lock that `Lease.fence` takes on the lease row) and the controller lease as that
- * transaction saw it. A fenced write that lands while someone else holds the lease is exactly a
- * write of an old term.
- */
-async function installWriteAudit(db: Client): Promise<void> {
-  await db.query(`
-    CREATE TABLE public.write_audit (
-      id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(),
-      tbl text NOT NULL, op text NOT NULL, app text NOT NULL, fenced boolean NOT NULL,
-      lease_holder text NULL, lease_term bigint NULL)`);
-  await db.query(`
-    CREATE FUNCTION public.audit_write() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO public.write_audit (tbl, op, app, fenced, lease_holder, lease_term)
-      SELECT TG_TABLE_NAME, TG_OP, current_setting('application_name'),
-             EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation'
-                       AND relation = 'coordinator.lease'::regclass AND mode = 'RowShareLock' AND granted),
-             l.holder, l.term
-        FROM (SELECT 1) AS one LEFT JOIN coordinator.lease l ON l.role = 'active-coordinator';
-      RETURN NULL;
-    END $$`);
-  for (const table of ['resource', 'partition_map', 'operation', 'map_version', 'outbox', 'node']) {
-    await db.query(
-      `CREATE TRIGGER audit_write AFTER INSERT OR UPDATE OR DELETE ON coordinator.${table} FOR EACH ROW EXECUTE FUNCTION public.audit_write()`,
-    );
-  }
-}
 
 /**
  * RELIABILITY S5 (kill -9 the active coordinator: the standby takes over ≤ 5 s with a higher
@@ -224,11 +184,7 @@ describe('faults: the active coordinator killed (S5) and frozen (S6)', () => {
 
     // Every fenced write was made by the lease holder of that moment; none of the old term landed
     // after the takeover, and the new holder's did (the check is not vacuous).
-    const fenced = (
-      await db.query<AuditRow>(
-        `SELECT tbl, op, app, fenced, lease_holder, lease_term::text AS lease_term FROM public.write_audit WHERE fenced ORDER BY id`,
-      )
-    ).rows;
+    const fenced = await fencedWrites(db, 'coordinator');
     const byNonHolder = fenced.filter((w) => w.app !== `tessera-${w.lease_holder}`);
     expect(byNonHolder).toEqual([]);
     const oldTermAfterTakeover = fenced.filter(

@@ -10,7 +10,7 @@ interface Pair {
 }
 
 /**
- * A TCP proxy between one process and its NATS server that the test can cut (RELIABILITY S7):
+ * A TCP proxy between one process and its NATS (S7) or Postgres (S8) server that the test can cut:
  * while isolated, connections stay open but nothing gets through in either direction, and new
  * ones are accepted and left dark, as when packets are dropped rather than refused. On heal the
  * dark connections are reset (a long partition's TCP connections rarely survive it) and new
@@ -27,8 +27,9 @@ export class CuttableProxy {
     private readonly target: { host: string; port: number },
   ) {}
 
-  static async start(targetUrl: string): Promise<CuttableProxy> {
-    const target = new URL(targetUrl.split(',')[0].replace(/^nats:/, 'http:'));
+  /** A proxy to the first server of `targetUrl` (nats://… or postgres://…). */
+  static async start(targetUrl: string, defaultPort = 4222): Promise<CuttableProxy> {
+    const target = new URL(targetUrl.split(',')[0]);
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -38,7 +39,7 @@ export class CuttableProxy {
     if (address === null || typeof address === 'string') throw new Error('proxy has no port');
     const proxy = new CuttableProxy(server, address.port, {
       host: target.hostname,
-      port: Number(target.port || 4222),
+      port: Number(target.port || defaultPort),
     });
     server.on('connection', (client) => proxy.accept(client));
     return proxy;
@@ -47,6 +48,13 @@ export class CuttableProxy {
   /** The URL the isolated process is given instead of the server's. */
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** `serverUrl` (e.g. a Postgres URL) pointed at this proxy instead. */
+  via(serverUrl: string): string {
+    const url = new URL(serverUrl);
+    url.host = `127.0.0.1:${this.port}`;
+    return url.toString();
   }
 
   isolate(): void {

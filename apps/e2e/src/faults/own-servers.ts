@@ -30,15 +30,25 @@ export class OwnNatsServer {
   private constructor(
     readonly port: number,
     private readonly storeDir: string,
+    /** Its HTTP monitoring port (`-m`), when asked for. */
+    readonly monitorPort: number | null,
   ) {}
 
-  static async start(): Promise<OwnNatsServer> {
+  static async start(options: { monitor?: boolean } = {}): Promise<OwnNatsServer> {
     const server = new OwnNatsServer(
       await freePort(),
       mkdtempSync(join(tmpdir(), 'tessera-nats-')),
+      options.monitor ? await freePort() : null,
     );
     await server.restart();
     return server;
+  }
+
+  /** How many subscriptions the server holds, all clients together (needs `monitor`). */
+  async subscriptions(): Promise<number> {
+    if (this.monitorPort === null) throw new Error('started without monitoring');
+    const res = await fetch(`http://127.0.0.1:${this.monitorPort}/varz`);
+    return ((await res.json()) as { subscriptions: number }).subscriptions;
   }
 
   get url(): string {
@@ -48,6 +58,7 @@ export class OwnNatsServer {
   /** Starts it (again) on the same port and store, and waits until it accepts connections. */
   async restart(): Promise<void> {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
+    if (this.monitorPort !== null) args.push('-m', String(this.monitorPort));
     this.proc = spawn(NATS_SERVER, args, { stdio: 'ignore' });
     await waitFor('nats-server to accept connections', () => acceptsConnections(this.port), {
       timeoutMs: 10_000,

@@ -18,12 +18,12 @@ export class ProxiedFleet {
     options: Omit<WrittenFleetOptions, 'nodeEnv'>,
   ): Promise<ProxiedFleet> {
     const proxies = new Map<string, CuttableProxy>();
+    const natsUrl = options.natsUrl ?? TEST_NATS_URL;
     try {
-      for (const node of options.nodes)
-        proxies.set(node.id, await CuttableProxy.start(TEST_NATS_URL));
+      for (const node of options.nodes) proxies.set(node.id, await CuttableProxy.start(natsUrl));
       const fleet = await WrittenFleet.start(prefix, history, {
         ...options,
-        nodeEnv: (node) => ({ TESSERA_NATS_URL: proxies.get(node.id)?.url ?? TEST_NATS_URL }),
+        nodeEnv: (node) => ({ TESSERA_NATS_URL: proxies.get(node.id)?.url ?? natsUrl }),
       });
       return new ProxiedFleet(fleet, proxies);
     } catch (error) {

@@ -17,11 +17,15 @@ export interface FlapPolicy {
   maxHoldMs: number;
 }
 
+/**
+ * The cap leaves a held replica time to catch up within the 30 s in which RELIABILITY promises
+ * every ISR whole again after a fault heals (S7, S21).
+ */
 export const DEFAULT_FLAP_POLICY: FlapPolicy = {
   windowMs: 60_000,
   threshold: 3,
   baseHoldMs: 5_000,
-  maxHoldMs: 30_000,
+  maxHoldMs: 20_000,
 };
 
 /** How long a replica must stay out of the ISR after its last removal, given its removal times. */
