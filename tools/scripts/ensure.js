@@ -216,36 +216,21 @@ async function ensureNats({ host, port }) {
   log(`nats ${host}:${port}: ok`);
 }
 
-/** Chromium for the dashboard test; without root we only say how, as nothing else needs it. */
-function ensureChromium(executable) {
-  if (fs.existsSync(executable)) {
-    log(`chromium ${executable}: ok`);
+/**
+ * A file a Debian package brings that only the test suite needs (chromium for the dashboard
+ * test, libfaketime for the clock-skew test): installed when we are root, else we only say how.
+ */
+function ensureTestPackage(pkg, file, neededBy) {
+  if (fs.existsSync(file)) {
+    log(`${pkg} ${file}: ok`);
     return;
   }
   if (!isRoot()) {
-    log(
-      `chromium missing (${executable}): the dashboard e2e test needs \`sudo apt-get install -y chromium\``,
-    );
+    log(`${pkg} missing (${file}): ${neededBy} needs \`sudo apt-get install -y ${pkg}\``);
     return;
   }
-  aptInstall('chromium', 'chromium is not installed');
-  log(`chromium ${executable}: ok`);
-}
-
-/** libfaketime for the clock-skew test; without root we only say how, as nothing else needs it. */
-function ensureFaketime(library) {
-  if (fs.existsSync(library)) {
-    log(`libfaketime ${library}: ok`);
-    return;
-  }
-  if (!isRoot()) {
-    log(
-      `libfaketime missing (${library}): the clock-skew e2e test needs \`sudo apt-get install -y libfaketime\``,
-    );
-    return;
-  }
-  aptInstall('libfaketime', 'libfaketime is not installed');
-  log(`libfaketime ${library}: ok`);
+  aptInstall(pkg, `${pkg} is not installed`);
+  log(`${pkg} ${file}: ok`);
 }
 
 /** Creates the database named in the URL if missing, through the `pg` package (now installed). */
@@ -295,8 +280,16 @@ async function ensure(env = process.env, { tests = true } = {}) {
   await ensureNats(target.nats);
   await ensureDatabase(target.databaseUrl, target.database);
   if (tests) {
-    ensureChromium(env.TESSERA_CHROMIUM || DEFAULT_CHROMIUM);
-    ensureFaketime(env.TESSERA_LIBFAKETIME || DEFAULT_LIBFAKETIME);
+    ensureTestPackage(
+      'chromium',
+      env.TESSERA_CHROMIUM || DEFAULT_CHROMIUM,
+      'the dashboard e2e test',
+    );
+    ensureTestPackage(
+      'libfaketime',
+      env.TESSERA_LIBFAKETIME || DEFAULT_LIBFAKETIME,
+      'the clock-skew e2e test',
+    );
   }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
