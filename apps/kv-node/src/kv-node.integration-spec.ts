@@ -347,4 +347,40 @@ describe('kv-node', () => {
         (await askCode(Subjects.kv.put('orders', 0), { key: 'k5', value: 'v5' })) === '503',
     );
   });
+
+  it('deletes its log once it holds no replica of the partition, and starts from empty if given one again', async () => {
+    const log = join(dataDir, 'data', 'orders', '0.log');
+    expect(existsSync(log)).toBe(true);
+    // Taken off the partition (a reassignment moved the replica to kv-c).
+    const dropped = {
+      ...leader('4'),
+      role: 'NONE' as const,
+      leader: 'kv-b',
+      isr: ['kv-b', 'kv-c'],
+      replicas: ['kv-b', 'kv-c'],
+    };
+    control.roles = [];
+    expect(
+      await ask(Subjects.node.assignRoles(NODE), { nodeId: NODE, assignments: [dropped] }),
+    ).toEqual({ ok: true, accepted: 1, rejected: [] });
+    await waitFor('the log deleted', () => !existsSync(log));
+    expect(existsSync(join(dataDir, 'data', 'orders'))).toBe(false);
+
+    // Given the partition back (a later plan), it leads from an empty log: nothing old returns.
+    control.roles = [leader('5')];
+    expect(
+      await ask(Subjects.node.assignRoles(NODE), { nodeId: NODE, assignments: [leader('5')] }),
+    ).toEqual({ ok: true, accepted: 1, rejected: [] });
+    await serving('k1');
+    expect(await ask(Subjects.kv.get('orders', 0), { key: 'k1' })).toEqual({
+      ok: true,
+      value: null,
+      epoch: '5',
+    });
+    expect(await ask(Subjects.kv.put('orders', 0), { key: 'k6', value: 'v6' })).toEqual({
+      ok: true,
+      epoch: '5',
+      offset: 0,
+    });
+  });
 });

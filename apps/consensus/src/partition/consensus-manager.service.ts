@@ -526,8 +526,11 @@ export class ConsensusManager {
     for (const row of changed) {
       for (const nodeId of new Set([...row.replicas, ...(row.leader ? [row.leader] : [])])) add(nodeId, roleOf(row, nodeId));
     }
+    // A deleted resource's partitions have no replicas and no ISR any more: said so, a node
+    // knows the data is nobody's (kv-node then deletes its log).
     for (const row of removed) {
-      for (const nodeId of row.replicas) add(nodeId, { ...roleOf(row, nodeId), role: 'NONE' });
+      for (const nodeId of row.replicas)
+        add(nodeId, { ...roleOf(row, nodeId), role: 'NONE', leader: null, isr: [], replicas: [] });
     }
     // Replicas taken off a partition by a reassignment: their role is NONE now.
     for (const { row, nodeId } of dropped) add(nodeId, roleOf(row, nodeId));

@@ -10,6 +10,7 @@ interface StateV1 {
   leader: string | null;
   leaderEpoch: string;
   isr: string[];
+  replicas: string[];
   partitionEpoch: string;
 }
 
@@ -17,7 +18,7 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
   let t: TestEnv;
   let sut: AppProcess;
   let nc: NatsConnection;
-  const commands: { nodeId: string; assignments: { resource: string; partition: number; role: string; leaderEpoch: string }[] }[] = [];
+  const commands: { nodeId: string; assignments: { resource: string; partition: number; role: string; leaderEpoch: string; leader: string | null; isr: string[]; replicas: string[] }[] }[] = [];
 
   const request = async (subject: string, body: unknown): Promise<Record<string, unknown>> => {
     const reply = await nc.request(`tessera.v1.${t.cluster}.${subject}`, new TextEncoder().encode(JSON.stringify(body)), {
@@ -119,7 +120,15 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
   it('never reuses an epoch when a deleted resource is created again', async () => {
     const before = await query('orders');
     const highest = Math.max(...before.map((s) => Number(s.leaderEpoch)));
+    const sent = commands.length;
     expect(await request('consensus.partition.delete', { resource: 'orders' })).toMatchObject({ ok: true, deleted: 3 });
+    // Every replica of a deleted partition is told NONE, with no replicas and no ISR left.
+    const told = () => commands.slice(sent).flatMap((c) => c.assignments.filter((x) => x.resource === 'orders').map((x) => ({ nodeId: c.nodeId, ...x })));
+    const expected = before.flatMap((s) => s.replicas.map((nodeId) => ({ nodeId, partition: s.partition })));
+    await waitFor('NONE to every replica of orders', () => told().length >= expected.length);
+    expect(told().map(({ nodeId, partition, role, leader, isr, replicas }) => ({ nodeId, partition, role, leader, isr, replicas }))).toEqual(
+      expect.arrayContaining(expected.map((e) => ({ ...e, role: 'NONE', leader: null, isr: [], replicas: [] }))),
+    );
     expect(await query('orders')).toEqual([]);
     await request('consensus.partition.initialize', { resource: 'orders', replicas: [['d', 'a']] });
     const [again] = await query('orders');
@@ -148,6 +157,9 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     await waitFor('a NONE command to a', () =>
       commands.slice(toA).some((c) => c.nodeId === 'a' && c.assignments.some((x) => x.resource === 'moves' && x.role === 'NONE')),
     );
+    // …listing it in neither the replicas nor the ISR (a node deletes the data then)
+    const none = commands.slice(toA).flatMap((c) => (c.nodeId === 'a' ? c.assignments : [])).find((x) => x.resource === 'moves' && x.role === 'NONE')!;
+    expect([none.replicas.includes('a'), none.isr.includes('a')]).toEqual([false, false]);
     // leadership only goes to an in-sync replica
     expect(await request('consensus.partition.leader.moves', { moves: [{ resource: 'moves', partition: 0, leader: 'a' }] })).toMatchObject({ ok: true, results: [{ ok: false, code: 'CONFLICT' }] });
   });

@@ -8,7 +8,7 @@ const RESOURCE = 'orders';
 const PARTITIONS = 8;
 const SKEW_S = 30;
 /** Each phase of skew lasts this long: many lease renewals, heartbeats and detector ticks. */
-const PHASE_MS = 20_000;
+const PHASE_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,4 +1,7 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type NodeAdminReplyV1, type NodeViewV1, type OperationV1 } from '@tessera/contracts';
+import { waitFor } from '@tessera/testing';
 import { History } from './history';
 import { WrittenFleet } from './written-fleet';
 
@@ -72,5 +75,10 @@ describe('faults: drain one node and add another while a third is killed (S19)',
     );
     expect(acked).toBeGreaterThan(0);
     expect(history.of('read').length).toBe(history.of('invoke').length);
+    // The drained node holds no replica any more, and so no partition log either.
+    const drainedLogs = join(cluster.dataDir, DRAINED, 'data', RESOURCE);
+    await waitFor(`${DRAINED}'s partition logs deleted`, () => !existsSync(drainedLogs)).catch(() =>
+      expect(readdirSync(drainedLogs)).toEqual([]),
+    );
   }, 170_000);
 });

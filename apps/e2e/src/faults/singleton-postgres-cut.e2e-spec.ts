@@ -10,7 +10,7 @@ const NODES = [1, 2, 3, 4].map((i) => ({ id: `kv-${i}`, zone: `z${i}`, rack: `r$
 const RESOURCE = 'orders';
 const PARTITIONS = 8;
 const INSTANCES = ['coordinator-a', 'coordinator-b', 'recovery-a', 'recovery-b'];
-const CUT_MS = 25_000;
+const CUT_MS = 15_000;
 /** As S5: lease TTL (3 s) + a renewal period, within the scenario's 5 s. */
 const TAKEOVER_MS = 5_000;
 const CONVERGE_MS = 30_000;
@@ -24,11 +24,11 @@ interface Holder {
 /**
  * RELIABILITY S8: a leader that reaches NATS but not Postgres. Tessera's leaders that use
  * Postgres are the lease holders — the active coordinator and the active recovery — each reaching
- * Postgres here through a TCP proxy of its own. Both holders' proxies are cut at once for 25 s
+ * Postgres here through a TCP proxy of its own. Both holders' proxies are cut at once for 15 s
  * (connections open, nothing getting through), while they stay on NATS. They must stop acting:
  * their standbys take over within 5 s at a higher term, the cut ones say they are standbys, the
  * control plane works under the new holders (a leader node killed meanwhile fails over and is
- * re-placed), no
+ * re-placed, a resource is created and deleted), no
  * write of an old term lands — also after the heal — and the checkers stay clean.
  */
 describe('faults: the lease holders cut off from Postgres but not from NATS (S8)', () => {
@@ -105,6 +105,20 @@ describe('faults: the lease holders cut off from Postgres but not from NATS (S8)
     cluster.preferApi(next.get('coordinator')!.instance.id);
     const { node: victim } = await fleet.topLeader();
     const failover = await fleet.failover(victim, DETECTION_BOUND_MS + 10_000);
+    // Singleton work only the active coordinator's reconciler does, fenced (as in S6): a
+    // deletion left half-way.
+    const probe = { name: 's8-probe', partitions: 2, replicationFactor: 3 };
+    expect((await cluster.api('POST', '/resources', probe)).status).toBe(201);
+    await db.query(`UPDATE coordinator.resource SET state = 'DELETING' WHERE name = $1`, [
+      probe.name,
+    ]);
+    await waitFor(
+      `${probe.name} deleted by the new coordinator`,
+      async () =>
+        (await db.query('SELECT 1 FROM coordinator.resource WHERE name = $1', [probe.name]))
+          .rowCount === 0,
+      { timeoutMs: 15_000 },
+    ).catch(fleet.withLogs);
 
     await new Promise((r) => setTimeout(r, Math.max(0, cutAt + CUT_MS - Date.now())));
     const healedAt = history.fault('heal', 'active coordinator and recovery → Postgres');

@@ -194,6 +194,12 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
     }
     if (a.role !== 'FOLLOWER' || !a.leader || a.leader === this.config.nodeId) {
       await this.stopFollowing(key);
+      // Consensus took the replica off this node (it is in neither the replicas nor the ISR):
+      // its log goes. A leaderless FOLLOWER keeps it to catch up later, and so does a NONE that
+      // still lists the node in the ISR: a leader could yet be chosen from there.
+      const { nodeId } = this.config;
+      if (a.role === 'NONE' && !a.replicas.includes(nodeId) && !a.isr.includes(nodeId))
+        await this.stores.remove(a.resource, a.partition);
       return;
     }
     const current = this.followers.get(key);

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import {
   appendFileSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -62,6 +63,29 @@ describe(PartitionStore.name, () => {
     expect(sut.get('é')?.value).toBe('multi\nline "quoted"');
     expect(sut.info).toEqual({ records: 3, truncatedBytes: 0 });
     expect((await sut.append('2', 'b', 'z')).offset).toBe(3);
+  });
+
+  it('destroys a log for good: the next open starts empty, other partitions untouched', async () => {
+    sut = await PartitionStore.open(dir, 'orders', 0);
+    await sut.append('2', 'a', '1');
+    const other = await PartitionStore.open(dir, 'orders', 1);
+    await other.append('2', 'b', '2');
+    await other.close();
+    await sut.close();
+
+    expect(await PartitionStore.destroy(dir, 'orders', 0)).toBe(true);
+    expect(existsSync(partitionLogPath(dir, 'orders', 0))).toBe(false);
+    expect(await PartitionStore.destroy(dir, 'orders', 0)).toBe(false); // already gone
+    sut = await PartitionStore.open(dir, 'orders', 0);
+    expect([sut.logEndOffset, sut.get('a')]).toEqual([0, null]);
+    await sut.close();
+    sut = null;
+    expect(statSync(partitionLogPath(dir, 'orders', 1)).size).toBeGreaterThan(0);
+
+    // The last log of a resource takes its directory with it.
+    await PartitionStore.destroy(dir, 'orders', 0);
+    await PartitionStore.destroy(dir, 'orders', 1);
+    expect(existsSync(join(dir, 'data', 'orders'))).toBe(false);
   });
 
   it('cuts off a torn last line and carries on from the intact prefix', async () => {

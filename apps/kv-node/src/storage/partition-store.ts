@@ -1,5 +1,14 @@
-import { type FileHandle, mkdir, open, readFile, stat, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readFile,
+  rmdir,
+  stat,
+  truncate,
+  unlink,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { isToken, TesseraError } from '@tessera/contracts';
 import { LeaderEpochCache, fsyncDir } from '@tessera/node-agent';
 
@@ -295,6 +304,29 @@ export class PartitionStore {
   /** Waits until every write accepted so far is durable (or has failed). */
   async drain(): Promise<void> {
     while (this.flushing) await this.flushing;
+  }
+
+  /**
+   * Deletes a partition's log (its store closed first): the node holds no replica of it any
+   * more. The deletion is made durable, so a crash cannot bring the old records back, and an
+   * emptied resource directory goes too.
+   */
+  static async destroy(dataDir: string, resource: string, partition: number): Promise<boolean> {
+    const path = partitionLogPath(dataDir, resource, partition);
+    try {
+      await unlink(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    await fsyncDir(dirname(path));
+    await rmdir(dirname(path)).then(
+      () => fsyncDir(join(dataDir, 'data')),
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'ENOENT') throw error;
+      },
+    );
+    return true;
   }
 
   async close(): Promise<void> {
