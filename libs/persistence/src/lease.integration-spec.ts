@@ -119,9 +119,10 @@ describe(Lease.name, () => {
         await blocker.rollbackTransaction();
         await blocker.release();
       }
-      // The row free again, the renewals go through: the holder is back at the same term.
+      // The row free again, the holder is back: at its term if a renewal sent late enough came
+      // back in time, else at the next one once its grant lapsed (nobody else contends here).
       await waitUntil(() => sut.isActive, 5_000);
-      expect(sut.term).toBe(1n);
+      expect([1n, 2n]).toContain(sut.term);
     } finally {
       await sut.stop();
     }

@@ -114,6 +114,9 @@ export class Lease {
       if (rows.length === 1) {
         const term = BigInt(rows[0].term);
         const until = sentAt + this.opts.ttlMs - this.opts.safetyMarginMs;
+        // Back too late to act on (the grant ran out meanwhile): not worth a flap to active and
+        // back; the grant lapses in Postgres and the role is contested again.
+        if (until <= performance.now()) return this.isActive;
         // A renewal that comes back late (after a newer one) must not shorten the grant.
         this.activeUntil = term === this.currentTerm ? Math.max(this.activeUntil, until) : until;
         this.setTerm(term);
