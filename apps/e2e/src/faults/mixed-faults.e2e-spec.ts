@@ -132,6 +132,7 @@ describe(`faults: mixed, one at a time, for ${RUN_MS / 1_000} s (${SCENARIO})`, 
       const before = {
         usage: fleetUsage(fleet.cluster),
         subscriptions: await restingSubscriptions(nats),
+        byClient: await nats.subscriptionsByClient(),
       };
       const startedAt = Date.now();
       const done = new Map<FaultKind, number>();
@@ -155,7 +156,18 @@ describe(`faults: mixed, one at a time, for ${RUN_MS / 1_000} s (${SCENARIO})`, 
       const after = {
         usage: fleetUsage(fleet.cluster),
         subscriptions: await restingSubscriptions(nats),
+        byClient: await nats.subscriptionsByClient(),
       };
+      // Which connection holds more subscriptions than before, and on what (for a leak's hunt).
+      const grewOn = [...after.byClient].flatMap(([client, subjects]) => {
+        const had = before.byClient.get(client) ?? [];
+        if (subjects.length <= had.length) return [];
+        const extra = new Map<string, number>();
+        for (const s of subjects) extra.set(s, (extra.get(s) ?? 0) + 1);
+        for (const s of had) extra.set(s, (extra.get(s) ?? 0) - 1);
+        const more = [...extra].filter(([, n]) => n > 0).map(([s, n]) => `${s} ×${n}`);
+        return [`${client}: ${had.length} → ${subjects.length} (${more.slice(0, 5).join(', ')})`];
+      });
 
       const growth = before.usage.map((b) => {
         const a = after.usage.find((u) => u.name === b.name)!;
@@ -166,20 +178,32 @@ describe(`faults: mixed, one at a time, for ${RUN_MS / 1_000} s (${SCENARIO})`, 
           `(${[...done].map(([k, n]) => `${k} ×${n}`).join(', ')}); ` +
           `converged ${converged.ms === null ? 'NOT' : `${converged.ms} ms`} after the last heal; ` +
           `${fleet.writer.acked(undefined, startedAt)} writes acked meanwhile; ` +
-          `NATS subscriptions ${before.subscriptions} → ${after.subscriptions}\n` +
+          `NATS subscriptions ${before.subscriptions} → ${after.subscriptions}` +
+          `${grewOn.length ? ` (grew on ${grewOn.join('; ')})` : ''}\n` +
           growth.map((g) => `${g.name}: ${g.rssMiB.toFixed(1)} MiB, ${g.fds} fds`).join('\n'),
       );
       const dir = join(__dirname, '../../../../tmp/test-results/faults');
       mkdirSync(dir, { recursive: true });
       writeFileSync(
         join(dir, `${SCENARIO.toLowerCase()}-resources.json`),
-        JSON.stringify({ seed: SEED, plan, before, after, samples }, null, 2),
+        JSON.stringify(
+          {
+            seed: SEED,
+            plan,
+            before: { ...before, byClient: Object.fromEntries(before.byClient) },
+            after: { ...after, byClient: Object.fromEntries(after.byClient) },
+            samples,
+          },
+          null,
+          2,
+        ),
       );
 
       await fleet.expectClean([converged.spec]);
-      expect(after.subscriptions - before.subscriptions).toBeLessThanOrEqual(
-        MAX_SUBSCRIPTION_GROWTH,
-      );
+      expect({
+        growth: after.subscriptions - before.subscriptions <= MAX_SUBSCRIPTION_GROWTH,
+        grewOn,
+      }).toMatchObject({ growth: true });
       for (const g of growth) {
         expect({ name: g.name, fdsWithinBound: g.fds <= MAX_FD_GROWTH }).toEqual({
           name: g.name,

@@ -44,6 +44,21 @@ export class OwnNatsServer {
     return server;
   }
 
+  /** The subjects each client connection (by name) subscribes to now (needs `monitor`). */
+  async subscriptionsByClient(): Promise<Map<string, string[]>> {
+    if (this.monitorPort === null) throw new Error('started without monitoring');
+    const res = await fetch(`http://127.0.0.1:${this.monitorPort}/connz?subs=1&limit=4096`);
+    const { connections } = (await res.json()) as {
+      connections: { cid: number; name?: string; subscriptions_list?: string[] }[];
+    };
+    const byClient = new Map<string, string[]>();
+    for (const c of connections) {
+      const name = c.name || `cid ${c.cid}`;
+      byClient.set(name, [...(byClient.get(name) ?? []), ...(c.subscriptions_list ?? [])]);
+    }
+    return byClient;
+  }
+
   /** How many subscriptions the server holds, all clients together (needs `monitor`). */
   async subscriptions(): Promise<number> {
     if (this.monitorPort === null) throw new Error('started without monitoring');

@@ -132,10 +132,15 @@ export class ControlPlaneRecorder {
     // `_INBOX.>`: interest in every inbox keeps JetStream delivering to pull requests of dead
     // clients, which stalls their durable consumers until the ack wait.
     if (reply) {
-      this.nc.subscribe(reply, {
+      const sub = this.nc.subscribe(reply, {
         max: 1,
         timeout: 10_000,
-        callback: (err, msg) => (err ? undefined : this.onReply(command, msg.data)),
+        callback: (err, msg) => {
+          // No answer (the node died or was cut off): nats.js stops the subscription locally
+          // but leaves the server's interest in place; S24's soak saw one leaked per fault.
+          if (err) sub.unsubscribe();
+          else this.onReply(command, msg.data);
+        },
       });
     }
   }
