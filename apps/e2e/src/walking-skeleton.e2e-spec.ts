@@ -199,6 +199,46 @@ describe('walking skeleton: the whole fleet as real processes', () => {
     }
   });
 
+  it('serves nothing of a deleted resource from a node that was down, when one of the same name is created', async () => {
+    const victim = 'kv-1';
+    const alive = () => waitFor(`${victim} ALIVE`, async () => (await nodes()).find((n) => n.id === victim)?.state === 'ALIVE', { timeoutMs: 20_000 });
+    const create = async (): Promise<NonNullable<MapViewV1['resources'][number]>> => {
+      expect((await cluster.api('POST', '/resources', { name: 'ledger', partitions: 3, replicationFactor: 3 })).status).toBe(201);
+      return waitFor('every ledger partition led', async () => {
+        const ledger = (await map()).resources.find((r) => r.name === 'ledger');
+        return ledger && ledger.partitions.length === 3 && ledger.partitions.every((p) => p.leader !== null) ? ledger : undefined;
+      }, { timeoutMs: 20_000 });
+    };
+    const read = (p: number) =>
+      waitFor(`ledger/${p} to answer`, async () => {
+        const r = await kv(`kv.ledger.${p}.get`, { key: keyFor(p, 3, 'ledger') }).catch(() => undefined);
+        return r?.['ok'] === true ? r : undefined;
+      }, { timeoutMs: 15_000 });
+    cluster.restartNode(victim);
+    await alive();
+    // Every node holds every partition (RF 3 of 3): the victim keeps a copy of each.
+    const first = await create();
+    for (const p of first.partitions) {
+      const put = await waitFor(`a put to ledger/${p.partition}`, async () => {
+        const r = await kv(`kv.ledger.${p.partition}.put`, { key: keyFor(p.partition, 3, 'ledger'), value: 'old' }).catch(() => undefined);
+        return r?.['ok'] === true ? r : undefined;
+      }, { timeoutMs: 15_000 });
+      expect(put['ok']).toBe(true);
+    }
+    // Down while the resource is deleted: its NONE never reaches it, its logs stay.
+    await cluster.kill(victim);
+    expect((await cluster.api('DELETE', '/resources/ledger')).status).toBeLessThan(300);
+    await waitFor('ledger deleted', async () => (await cluster.api('GET', '/resources/ledger')).status === 404, { timeoutMs: 20_000 });
+    cluster.restartNode(victim);
+    await alive();
+    const second = await create();
+    expect(second.partitions.some((p) => p.leader === victim)).toBe(true);
+    for (const p of second.partitions) {
+      const got = await read(p.partition);
+      expect({ partition: p.partition, leader: p.leader, value: got['value'] }).toEqual({ partition: p.partition, leader: p.leader, value: null });
+    }
+  });
+
   it('stops every service cleanly on SIGTERM', async () => {
     const results = await Promise.all([...cluster.services.values()].map((p) => p.stop(15_000)));
     expect(results.map((r) => r.code)).toEqual(results.map(() => 0));

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Msg, type NatsConnection, connect } from 'nats';
@@ -300,7 +300,8 @@ describe('kv-node', () => {
     const exit = await first.stop();
     expect(exit.code === 0 || exit.signal === 'SIGTERM' || exit.code === 143).toBe(true);
     expect(existsSync(join(dataDir, 'LOCK'))).toBe(false); // released by a clean shutdown
-    control.roles = [];
+    // Consensus still lists it as leader at epoch 2 (an empty answer would have its log swept).
+    control.roles = [leader('2')];
 
     start();
     await waitFor('the second registration', () => control.registrations.length === 2);
@@ -314,7 +315,6 @@ describe('kv-node', () => {
       rejected: [{ resource: 'orders', partition: 0, highestEpoch: '2' }],
     });
 
-    control.roles = [leader('2')];
     expect(
       await ask(Subjects.node.assignRoles(NODE), { nodeId: NODE, assignments: [leader('2')] }),
     ).toEqual({ ok: true, accepted: 1, rejected: [] });
@@ -382,5 +382,34 @@ describe('kv-node', () => {
       epoch: '5',
       offset: 0,
     });
+  });
+
+  it('discards a log left by a deleted resource of the same name when it missed the NONE', async () => {
+    // Down while orders was deleted and created again (epochs of a name only grow: the new
+    // orders starts at 7), it comes back holding the old orders' log, and leads the new one.
+    const exit = await processes[processes.length - 1].stop();
+    expect(exit.code === 0 || exit.signal === 'SIGTERM' || exit.code === 143).toBe(true);
+    const reborn = { ...leader('7'), createdEpoch: '7' };
+    control.roles = [reborn];
+    // And a log of a partition taken off it meanwhile (its NONE never came): swept at start.
+    const gone = join(dataDir, 'data', 'gone', '3.log');
+    mkdirSync(join(dataDir, 'data', 'gone'));
+    writeFileSync(gone, '{"offset":0,"epoch":"1","key":"a","value":"b"}\n');
+    const registrations = control.registrations.length;
+    start();
+    await waitFor('the next registration', () => control.registrations.length > registrations);
+    await ask(Subjects.node.assignRoles(NODE), { nodeId: NODE, assignments: [reborn] });
+    await serving('k6');
+    expect(await ask(Subjects.kv.get('orders', 0), { key: 'k6' })).toEqual({
+      ok: true,
+      value: null,
+      epoch: '7',
+    });
+    expect(await ask(Subjects.kv.put('orders', 0), { key: 'k7', value: 'v7' })).toEqual({
+      ok: true,
+      epoch: '7',
+      offset: 0,
+    });
+    await waitFor('the log of the partition taken off it deleted', () => !existsSync(gone));
   });
 });

@@ -88,6 +88,9 @@ export type RoleChangeListener = (
   previous: RoleAssignmentV1 | null,
 ) => Promise<void> | void;
 
+/** Consensus's answer to a reconcile: every role it holds for this node. */
+export type ReconciledListener = (assignments: readonly RoleAssignmentV1[]) => Promise<void> | void;
+
 /** A replica's durable position; leaders add their high watermark. */
 export interface ReplicaPosition {
   logEndOffset: number;
@@ -196,6 +199,7 @@ export class PartitionNode {
   private epochs: EpochStore | null = null;
   private readonly listeners = new Set<RoleChangeListener>();
   private readonly appliedListeners = new Set<() => Promise<void> | void>();
+  private readonly reconciledListeners = new Set<ReconciledListener>();
   private positionOf: PositionProvider = () => undefined;
   private readonly subscriptions: { unsubscribe(): void }[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
@@ -321,6 +325,16 @@ export class PartitionNode {
   onRolesApplied(listener: () => Promise<void> | void): () => void {
     this.appliedListeners.add(listener);
     return () => this.appliedListeners.delete(listener);
+  }
+
+  /**
+   * Called after each reconcile has applied consensus's answer, with that answer: every
+   * partition consensus lists this node in (as leader, replica or ISR member) when it was asked.
+   * A role command may have changed some since; the node's own table has the latest.
+   */
+  onReconciled(listener: ReconciledListener): () => void {
+    this.reconciledListeners.add(listener);
+    return () => this.reconciledListeners.delete(listener);
   }
 
   /** Where the replica report takes each partition's log end offset from. */
@@ -751,6 +765,13 @@ export class PartitionNode {
       if (set.length > 0) await this.apply(set, 'reconcile');
     });
     this.reconciled(round);
+    for (const listener of this.reconciledListeners) {
+      try {
+        await listener(assignments);
+      } catch (error) {
+        this.log.error({ nodeId: this.nodeId, err: error }, 'reconciled listener failed');
+      }
+    }
     return true;
   }
 

@@ -39,6 +39,8 @@ interface StateRow {
   leader_epoch: string;
   isr: string[];
   partition_epoch: string;
+  /** The leader epoch the partition was created at ('0': before it was kept). */
+  created_epoch: string;
 }
 
 const EVENT_CHUNK = 1000; // keeps each event well under NATS's 1 MB payload limit
@@ -76,6 +78,8 @@ export function roleOf(row: StateRow, nodeId: string): RoleAssignmentV1 {
     isr: row.isr,
     replicas: row.replicas,
     partitionEpoch: String(row.partition_epoch),
+    // Nodes discard a log older than this: a deleted resource of the same name left it.
+    ...(BigInt(row.created_epoch) > 0n ? { createdEpoch: String(row.created_epoch) } : {}),
   };
 }
 
@@ -156,8 +160,10 @@ export class ConsensusManager {
       }
       const inserted: StateRow[] = await m.query(
         `INSERT INTO consensus.partition_state
-           (resource, partition, partition_count, replicas, leader, leader_epoch, isr, partition_epoch)
-         SELECT $1, (t.i - 1)::int, $2, r.list, r.list[1], $3::bigint + 1, r.list, $4::bigint + 1
+           (resource, partition, partition_count, replicas, leader, leader_epoch, isr, partition_epoch,
+            created_epoch)
+         SELECT $1, (t.i - 1)::int, $2, r.list, r.list[1], $3::bigint + 1, r.list, $4::bigint + 1,
+                $3::bigint + 1
            FROM jsonb_array_elements($5::jsonb) WITH ORDINALITY AS t(value, i)
            CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(t.value)) AS list) r
          RETURNING *`,
@@ -467,6 +473,8 @@ export class ConsensusManager {
   /**
    * A node's roles, ordered by (resource, partition). With `limit`, one page and where the next
    * starts (null on the last): at 10,000 partitions a node holds ~6,000 roles, over NATS's 1 MB.
+   * An ISR member that is no longer a replica is listed too (as NONE): its log must stay, since a
+   * leader could yet be chosen from the ISR, and a node sweeping unlisted logs would delete it.
    */
   async rolesFor(
     nodeId: string,
@@ -475,7 +483,7 @@ export class ConsensusManager {
     const limit = page.limit === undefined ? null : Math.min(page.limit, QUERY_PAGE_MAX);
     const rows: StateRow[] = await this.db.query(
       `SELECT * FROM consensus.partition_state
-        WHERE ($1 = ANY(replicas) OR leader = $1)
+        WHERE ($1 = ANY(replicas) OR $1 = ANY(isr) OR leader = $1)
           AND ($2::text IS NULL OR (resource, partition) > ($2::text, $3::int))
         ORDER BY resource, partition LIMIT $4`,
       [nodeId, page.afterResource ?? null, page.afterPartition ?? -1, limit === null ? null : limit + 1],

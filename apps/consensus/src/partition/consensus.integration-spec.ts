@@ -130,9 +130,17 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
       expect.arrayContaining(expected.map((e) => ({ ...e, role: 'NONE', leader: null, isr: [], replicas: [] }))),
     );
     expect(await query('orders')).toEqual([]);
+    const beforeAgain = commands.length;
     await request('consensus.partition.initialize', { resource: 'orders', replicas: [['d', 'a']] });
     const [again] = await query('orders');
     expect(Number(again.leaderEpoch)).toBe(highest + 1);
+    // Its roles say where its epochs start: a node still holding the old orders' log (it missed
+    // the NONE) can tell that log is not this partition's.
+    const roles = () => commands.slice(beforeAgain).flatMap((c) => c.assignments.filter((x) => x.resource === 'orders'));
+    await waitFor('roles of the new orders to d and a', () => roles().length >= 2);
+    expect(roles().map((x) => (x as { createdEpoch?: string }).createdEpoch)).toEqual([String(highest + 1), String(highest + 1)]);
+    const ofA = (await request('consensus.node.roles.a', { nodeId: 'a' })).assignments as { resource: string; createdEpoch?: string }[];
+    expect(ofA.find((x) => x.resource === 'orders')).toMatchObject({ createdEpoch: String(highest + 1) });
   });
 
   it('moves replicas make-before-break: union, catch-up into the ISR, leadership, then the target', async () => {

@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { NetworkManager } from '@tessera/messaging';
-import { PartitionNode, ThreadHeartbeats } from '@tessera/node-agent';
+import { PartitionNode, ThreadHeartbeats, partitionKey } from '@tessera/node-agent';
 import { Subjects } from '@tessera/contracts';
 import { ReadinessRegistry } from '@tessera/service-kit';
 import { PinoLogger } from 'nestjs-pino';
@@ -50,6 +50,18 @@ export class NodeAgentService implements OnApplicationBootstrap, BeforeApplicati
     // ReplicaManager replaces this with positions that carry the leaders' high watermarks.
     this.node.providePositions((resource, partition) => stores.position(resource, partition));
     readiness.add('registered', () => this.node.isRegistered);
+    // Once per process, after the first answer: logs of partitions taken off this node while it
+    // was away (their NONE never came) would otherwise stay on disk for good.
+    const sweepOnce = this.node.onReconciled(async (assignments) => {
+      sweepOnce();
+      const held = new Set(assignments.map((a) => partitionKey(a.resource, a.partition)));
+      const swept = await stores.sweep(held);
+      if (swept.length > 0)
+        logger.info(
+          { nodeId, partitions: swept.length, first: swept.slice(0, 20) },
+          'deleted the logs of partitions taken off this node while it was away',
+        );
+    });
   }
 
   onApplicationBootstrap(): void {

@@ -62,7 +62,7 @@ export class KvLeaderService implements OnModuleInit, BeforeApplicationShutdown 
     if (a.role === 'LEADER') {
       // Replay the log and set up the leader state (stopping the follower loop) before taking
       // requests, so the first request finds both.
-      await this.stores.get(a.resource, a.partition);
+      await this.stores.get(a.resource, a.partition, a.createdEpoch);
       await this.replicas.apply(a);
       if (!this.agent.node.isLeader(a.resource, a.partition) || this.served.has(key)) return;
       this.served.set(key, [
@@ -84,7 +84,7 @@ export class KvLeaderService implements OnModuleInit, BeforeApplicationShutdown 
     await this.replicas.apply(a);
     if (!subs) return;
     // Writes accepted under the old epoch reach the disk before the demotion is acknowledged.
-    await (await this.stores.get(a.resource, a.partition)).drain();
+    await (await this.stores.get(a.resource, a.partition, a.createdEpoch)).drain();
     this.logger.info({ ...context, role: a.role }, 'stopped serving partition');
   }
 

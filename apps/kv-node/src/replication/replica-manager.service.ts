@@ -169,7 +169,7 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
         return;
       }
       current?.close();
-      const store = await this.stores.get(a.resource, a.partition);
+      const store = await this.stores.get(a.resource, a.partition, a.createdEpoch);
       await store.drain();
       const leader = new LeaderReplica(store, a, {
         nodeId: this.config.nodeId,
@@ -221,7 +221,7 @@ export class ReplicaManager implements OnModuleInit, BeforeApplicationShutdown {
     this.followers.set(key, { partition, session });
     session.add(partition);
     // Opening (replaying or creating) the log does not hold up the role command.
-    this.stores.get(a.resource, a.partition).then(
+    this.stores.get(a.resource, a.partition, a.createdEpoch).then(
       (store) => {
         partition.attach(store);
         session.notify();

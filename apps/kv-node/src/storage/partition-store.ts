@@ -171,6 +171,11 @@ export class PartitionStore {
     return this.epochCache.latestEpoch();
   }
 
+  /** Epoch of the first record, null when empty. */
+  get firstEpoch(): bigint | null {
+    return this.epochCache.entries()[0]?.epoch ?? null;
+  }
+
   /** Where each epoch starts in this log (read-only use). */
   get epochs(): LeaderEpochCache {
     return this.epochCache;

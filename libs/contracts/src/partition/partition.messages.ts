@@ -197,6 +197,15 @@ export class RoleAssignmentV1 {
   @IsOptional()
   @Matches(/^[0-9]{1,19}$/)
   partitionEpoch?: string | null;
+
+  /**
+   * The leader epoch the partition was created at; decimal string. A node's log with records of
+   * a lower epoch was left by a deleted resource of the same name (epochs of a name only grow),
+   * and is discarded. Absent for partitions created before consensus kept it.
+   */
+  @IsOptional()
+  @Matches(/^[0-9]{1,19}$/)
+  createdEpoch?: string | null;
 }
 
 /** `node.<nodeId>.role.assign`: consensus → node. */

@@ -36,6 +36,7 @@ const assignment = record({
   isr: field(members(MAX_REPLICATION_FACTOR)),
   replicas: field(members(MAX_REPLICATION_FACTOR * 2)),
   partitionEpoch: fc.oneof(field(epoch), fc.constant(null)),
+  createdEpoch: fc.oneof(field(epoch), fc.constant(null)),
 });
 const command = record({ nodeId: field(token), assignments: list(assignment) });
 
@@ -57,13 +58,15 @@ describe(parseAssignRoles.name, () => {
     assertSameAsContract(AssignRolesCommandV1, parseAssignRoles, command);
   });
 
-  it('keeps a null leader, and leaves an absent leader or partitionEpoch absent', () => {
+  it('keeps a null leader, and leaves an absent leader, partitionEpoch or createdEpoch absent', () => {
     const { leader: _, partitionEpoch: __, ...bare } = follower;
-    const value = assign({ ...follower, role: 'NONE', leader: null }, bare);
+    const value = assign({ ...follower, role: 'NONE', leader: null, createdEpoch: '3' }, bare);
     const [offline, absent] = parseAssignRoles(value).assignments;
     expect(offline.leader).toBeNull();
+    expect(offline.createdEpoch).toBe('3');
     expect('leader' in absent).toBe(false);
     expect('partitionEpoch' in absent).toBe(false);
+    expect('createdEpoch' in absent).toBe(false);
     expect(asJson(parseAssignRoles(value))).toEqual(
       asJson(validateContract(AssignRolesCommandV1, value)),
     );
@@ -85,6 +88,7 @@ describe(parseAssignRoles.name, () => {
     ],
     ['an isr member that is not a token', { ...follower, isr: ['n2', 'a.b'] }, /\.isr\.1/],
     ['a partitionCount of 0', { ...follower, partitionCount: 0 }, /\.partitionCount/],
+    ['a createdEpoch that is a number', { ...follower, createdEpoch: 3 }, /\.createdEpoch/],
   ])('refuses %s, as the class does', (_, bad, path) => {
     expect(() => validateContract(AssignRolesCommandV1, assign(bad))).toThrow();
     expect(() => parseAssignRoles(assign(bad))).toThrow(path);

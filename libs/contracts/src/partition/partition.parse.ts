@@ -22,6 +22,7 @@ const ASSIGNMENT_FIELDS = new Set([
   'isr',
   'replicas',
   'partitionEpoch',
+  'createdEpoch',
 ]);
 
 /** As validateContract returns it: an absent `leader` stays absent (readers use `?? null`). */
@@ -48,6 +49,10 @@ function parseAssignment(item: unknown, path: string): RoleAssignmentV1 {
       partitionEpoch === null
         ? null
         : matches(partitionEpoch, `${path}.partitionEpoch`, EPOCH_PATTERN);
+  const createdEpoch = a['createdEpoch'];
+  if (createdEpoch !== undefined)
+    assignment.createdEpoch =
+      createdEpoch === null ? null : matches(createdEpoch, `${path}.createdEpoch`, EPOCH_PATTERN);
   return assignment as RoleAssignmentV1;
 }
 

@@ -18,6 +18,8 @@ export class PartitionStateEntity {
   @Column({ name: 'leader_epoch', type: 'bigint' }) leaderEpoch!: string;
   @Column({ type: 'text', array: true }) isr!: string[];
   @Column({ name: 'partition_epoch', type: 'bigint' }) partitionEpoch!: string;
+  /** The leader epoch the partition was created at (0: created before this was kept). */
+  @Column({ name: 'created_epoch', type: 'bigint', default: 0 }) createdEpoch!: string;
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }
 

@@ -7,6 +7,7 @@ import { RecoveryDueAt1764130000005 } from './1764130000005-recovery-due-at';
 import { ReplicationNodeReport1764130000006 } from './1764130000006-replication-node-report';
 import { OutboxDirectClaim1764130000007 } from './1764130000007-outbox-direct-claim';
 import { HotTableFillfactor1764130000008 } from './1764130000008-hot-table-fillfactor';
+import { PartitionCreatedEpoch1764130000009 } from './1764130000009-partition-created-epoch';
 
 /** Given as classes, not globs: works in webpack bundles and in jest alike. */
 export const ALL_MIGRATIONS = [
@@ -19,4 +20,5 @@ export const ALL_MIGRATIONS = [
   ReplicationNodeReport1764130000006,
   OutboxDirectClaim1764130000007,
   HotTableFillfactor1764130000008,
+  PartitionCreatedEpoch1764130000009,
 ];
