@@ -5,6 +5,7 @@ import {
   type HeartbeatV1,
   MAX_REPLICATION_FACTOR,
   type OkReply,
+  type PartitionCursorV1,
   type RegisterNodeReplyV1,
   type RegisterNodeRequestV1,
   type ReplicaPositionV1,
@@ -140,12 +141,13 @@ export const DEFAULT_LEASE_MS = 600;
  */
 const DEFAULT_ROLES_PAGE = 250;
 
-type RolesCursor = { afterResource: string; afterPartition: number };
-
 /** The cursor of the next roles page, null after the last; one that does not move forward is refused. */
-export function nextPage(next: unknown, previous: RolesCursor | null): RolesCursor | null {
+export function nextPage(
+  next: unknown,
+  previous: PartitionCursorV1 | null,
+): PartitionCursorV1 | null {
   if (next === null || next === undefined) return null;
-  const { afterResource, afterPartition } = next as Partial<RolesCursor>;
+  const { afterResource, afterPartition } = next as Partial<PartitionCursorV1>;
   if (
     isToken(afterResource) &&
     typeof afterPartition === 'number' &&
@@ -732,7 +734,7 @@ export class PartitionNode {
     const assignments: RoleAssignmentV1[] = [];
     try {
       // In pages: thousands of roles in one reply would pass NATS's 1 MB payload limit.
-      let after: { afterResource: string; afterPartition: number } | null = null;
+      let after: PartitionCursorV1 | null = null;
       do {
         const reply = await this.options.network.request(
           'consensus.node.roles',

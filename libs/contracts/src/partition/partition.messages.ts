@@ -95,12 +95,17 @@ export interface ElectLeadersReplyV1 {
 /** `consensus.partition.query`: read committed partition state. */
 export const QUERY_PAGE_MAX = 2_000;
 
-export class QueryPartitionsRequestV1 {
+/**
+ * Paging of answers ordered by (resource, partition), so replies stay under NATS's 1 MB payload
+ * limit: at most `limit` items, starting after (afterResource, afterPartition).
+ */
+export abstract class PartitionPageV1 {
   @IsOptional()
-  @Matches(TOKEN_PATTERN)
-  resource?: string;
+  @IsInt()
+  @Min(1)
+  @Max(QUERY_PAGE_MAX)
+  limit?: number;
 
-  /** Paging (replies stay under NATS's payload limit): start after this (resource, partition). */
   @IsOptional()
   @Matches(TOKEN_PATTERN)
   afterResource?: string;
@@ -110,51 +115,39 @@ export class QueryPartitionsRequestV1 {
   @Min(-1)
   @Max(MAX_PARTITIONS)
   afterPartition?: number;
+}
 
+/** Where the next page starts. */
+export interface PartitionCursorV1 {
+  afterResource: string;
+  afterPartition: number;
+}
+
+export class QueryPartitionsRequestV1 extends PartitionPageV1 {
   @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(QUERY_PAGE_MAX)
-  limit?: number;
+  @Matches(TOKEN_PATTERN)
+  resource?: string;
 }
 
 export interface QueryPartitionsReplyV1 {
   partitions: PartitionStateV1[];
   /** Where the next page starts, null on the last page. */
-  next: { afterResource: string; afterPartition: number } | null;
+  next: PartitionCursorV1 | null;
 }
 
-/** `consensus.node.roles.<nodeId>`: the roles a node should hold now. */
-export class NodeRolesRequestV1 {
+/**
+ * `consensus.node.roles.<nodeId>`: the roles a node should hold now. Without `limit`, every
+ * assignment in one reply — which passes NATS's 1 MB payload limit at about 5,000 roles.
+ */
+export class NodeRolesRequestV1 extends PartitionPageV1 {
   @Matches(TOKEN_PATTERN)
   nodeId!: string;
-
-  /**
-   * Paging, ordered by (resource, partition): at most `limit` assignments, starting after
-   * (afterResource, afterPartition). Without `limit`, every assignment in one reply — which passes
-   * NATS's 1 MB payload limit at about 5,000 roles.
-   */
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(QUERY_PAGE_MAX)
-  limit?: number;
-
-  @IsOptional()
-  @Matches(TOKEN_PATTERN)
-  afterResource?: string;
-
-  @IsOptional()
-  @IsInt()
-  @Min(-1)
-  @Max(MAX_PARTITIONS)
-  afterPartition?: number;
 }
 
 export interface NodeRolesReplyV1 {
   assignments: RoleAssignmentV1[];
   /** Asked with `limit`: where the next page starts, null on the last page. */
-  next?: { afterResource: string; afterPartition: number } | null;
+  next?: PartitionCursorV1 | null;
 }
 
 /** One role a node must take for one partition, fenced by the leader epoch. */
