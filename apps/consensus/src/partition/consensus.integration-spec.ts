@@ -286,4 +286,17 @@ describe('ConsensusManager (consensus service as a process, real Postgres and NA
     expect(await query('orders')).toEqual(before);
     expect(sut.child.exitCode).toBeNull();
   });
+
+  // Last: it makes d unavailable, which moves every leadership d holds.
+  it('lists an offline partition’s last ISR member among its roles after its replica moved away', async () => {
+    await request('consensus.partition.initialize', { resource: 'stranded', replicas: [['d']] });
+    await request('consensus.partition.elect', { unavailable: ['d'], reason: 'NODE_DEAD' });
+    // Re-placed while offline: the ISR keeps d, the only copy of the data, so it can come back.
+    expect(await request('consensus.partition.reassign', { resource: 'stranded', reassignments: [{ partition: 0, replicas: ['a'] }] })).toMatchObject({ ok: true, changed: 1 });
+    const [state] = await query('stranded');
+    expect(state).toMatchObject({ leader: null, replicas: ['a'], isr: ['d'] });
+    // A node sweeps the logs of partitions its roles do not list: d's must be listed (as NONE).
+    const ofD = (await request('consensus.node.roles.d', { nodeId: 'd' })).assignments as { resource: string; role: string; isr: string[] }[];
+    expect(ofD.find((x) => x.resource === 'stranded')).toMatchObject({ role: 'NONE', isr: ['d'] });
+  });
 });
