@@ -74,12 +74,12 @@ const POLL_MS = env('BENCH_POLL_MS', 1000);
 const LOOKUP_PARTITIONS = env('BENCH_LOOKUP_PARTITIONS', 10_000);
 const GOAL_P99_MS = 25;
 
-function parseRounds(spec: string): Round[] {
+function parseRounds(variable: string, spec: string): Round[] {
   return spec.split(',').map((item) => {
     const [kind, node] = item.trim().split(':');
     if (kind === 'kill') return { kind: 'kill' };
     if (kind === 'drain' && node) return { kind: 'drain', node };
-    throw new Error(`BENCH_ROUNDS: cannot read "${item}" (drain:NODE or kill)`);
+    throw new Error(`${variable}: cannot read "${item}" (drain:NODE or kill)`);
   });
 }
 const MODES = (process.env['BENCH_MODES'] ?? 'events,refetch,poll')
@@ -88,9 +88,12 @@ const MODES = (process.env['BENCH_MODES'] ?? 'events,refetch,poll')
     if (m === 'events' || m === 'refetch' || m === 'poll') return m;
     throw new Error(`BENCH_MODES: unknown mode "${m}" (events, refetch, poll)`);
   });
-const ROUNDS = parseRounds(process.env['BENCH_ROUNDS'] ?? 'drain:kv-1,drain:kv-2,drain:kv-3,kill');
+const ROUNDS = parseRounds(
+  'BENCH_ROUNDS',
+  process.env['BENCH_ROUNDS'] ?? 'drain:kv-1,drain:kv-2,drain:kv-3,kill',
+);
 const WARMUP_SPEC = process.env['BENCH_WARMUP'] ?? 'drain:kv-1';
-const WARMUP = WARMUP_SPEC === 'none' ? [] : parseRounds(WARMUP_SPEC);
+const WARMUP = WARMUP_SPEC === 'none' ? [] : parseRounds('BENCH_WARMUP', WARMUP_SPEC);
 
 const machine = `${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`;
 const loadAtStart = loadavg()[0];
